@@ -1,0 +1,1 @@
+"""Files become passages: walk, decode, split, give stable ids. Knows nothing of BM25 or models."""

@@ -1,0 +1,1 @@
+"""BM25 recall: one tokenizer for queries and passages, a persisted index, `search(query, k)`."""

@@ -1,0 +1,1 @@
+"""What the user builds and owns: queries, instructions, presets, labels, metrics."""

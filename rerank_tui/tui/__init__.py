@@ -1,0 +1,1 @@
+"""Textual screens and widgets (the only layer that imports textual)."""

@@ -1,0 +1,85 @@
+"""A searchable BM25 index over passages: `search(query, k)` → ranked hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rerank_tui.corpus.passage import Passage
+from rerank_tui.recall.engines import BM25Params, Engine, build_engine
+from rerank_tui.recall.tokenize import Tokenizer
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    rank: int  # 1-based
+    score: float
+    index: int  # position of the passage in `Index.passages`
+    passage: Passage
+
+
+def index_text(passage: Passage) -> str:
+    """What BM25 sees of a passage: its title (file name + headings, or doc title) and text."""
+    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
+
+
+class Index:
+    def __init__(
+        self,
+        passages: list[Passage],
+        engine: Engine,
+        tokenizer: Tokenizer,
+        params: BM25Params,
+    ) -> None:
+        self.passages = passages
+        self.engine = engine
+        self.tokenizer = tokenizer
+        self.params = params
+
+    @classmethod
+    def build(
+        cls,
+        passages: list[Passage],
+        *,
+        engine: str = "bm25s",
+        params: BM25Params = BM25Params(),
+        tokenizer: Tokenizer | None = None,
+        progress=None,
+    ) -> Index:
+        tokenizer = tokenizer or Tokenizer()
+        tokens = []
+        total = len(passages)
+        for i, p in enumerate(passages):
+            tokens.append(tokenizer.tokenize(index_text(p)))
+            if progress is not None and i % 2000 == 0:
+                progress(i, total, "tokenizing")
+        if progress is not None:
+            progress(total, total, "building BM25 matrix")
+        return cls(passages, build_engine(engine, tokens, params), tokenizer, params)
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def scores(self, query: str) -> np.ndarray:
+        return self.engine.scores(self.tokenizer.tokenize(query))
+
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        """The k best passages that share at least one term with the query, best first.
+
+        Ties are broken by passage order, so results are deterministic.
+        """
+        if k <= 0 or not self.passages:
+            return []
+        scores = self.scores(query)
+        matched = np.flatnonzero(scores > 0)
+        if matched.size > k:
+            # Partition on the k-th best score, keeping every passage tied with it.
+            kth = np.partition(scores[matched], matched.size - k)[matched.size - k]
+            matched = matched[scores[matched] >= kth]
+        order = np.lexsort((matched, -scores[matched]))[:k]
+        top = matched[order]
+        return [
+            Hit(rank=r, score=float(scores[i]), index=int(i), passage=self.passages[i])
+            for r, i in enumerate(top, start=1)
+        ]

@@ -1,0 +1,164 @@
+"""Persist BM25 indexes in the user's cache directory; reopen instead of rebuilding.
+
+Layout: `<cache>/indexes/<source>/<build>/` where `<source>` names the corpus path and
+`<build>` hashes everything the index depends on: the corpus fingerprint (relative paths,
+sizes, mtimes; see `corpus_fingerprint`), corpus options, tokenizer version and settings,
+engine and BM25 parameters. Any change gives a new key and a rebuild; older builds of the
+same source are then removed. A cache entry is written to a temporary folder and renamed
+into place, so a crash or a second process never leaves a half-written index behind; an
+unreadable entry is rebuilt, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rerank_tui.corpus import Corpus, CorpusOptions, Skipped, corpus_fingerprint, load_corpus
+from rerank_tui.corpus.passage import Passage
+from rerank_tui.paths import cache_dir
+from rerank_tui.recall.engines import BM25Params, Bm25sEngine, RankBm25Engine
+from rerank_tui.recall.index import Index, index_text
+from rerank_tui.recall.tokenize import Tokenizer
+
+STORE_VERSION = "1"
+_FIELDS = ("id", "doc", "title", "text", "start", "end")
+
+
+@dataclass
+class CorpusStats:
+    source: str
+    kind: str
+    passages: int
+    files_read: int
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for s in self.skipped:
+            counts[s.reason] = counts.get(s.reason, 0) + 1
+        return dict(sorted(counts.items()))
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> CorpusStats:
+        return cls(str(corpus.source), corpus.kind, len(corpus.passages), corpus.files_read, list(corpus.skipped))
+
+
+@dataclass
+class OpenedIndex:
+    index: Index
+    stats: CorpusStats
+    built: bool  # False when loaded from the cache
+    seconds: float
+    location: Path
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha1("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def source_dir(source: Path) -> Path:
+    resolved = Path(source).resolve()
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in resolved.name)[:40] or "root"
+    return cache_dir() / "indexes" / f"{name}-{_hash(str(resolved))}"
+
+
+def open_index(
+    source: str | os.PathLike,
+    *,
+    options: CorpusOptions = CorpusOptions(),
+    engine: str = "bm25s",
+    params: BM25Params = BM25Params(),
+    tokenizer: Tokenizer | None = None,
+    rebuild: bool = False,
+    use_cache: bool = True,
+    progress=None,
+) -> OpenedIndex:
+    """Load the cached index of `source` if it is still current, else build and cache it.
+
+    Raises `CorpusError` for a missing or empty corpus.
+    """
+    started = time.perf_counter()
+    tokenizer = tokenizer or Tokenizer()
+    source = Path(source)
+    fingerprint = corpus_fingerprint(source, options)
+    key = _hash(STORE_VERSION, fingerprint, tokenizer.cache_key(), engine, params.cache_key())
+    home = source_dir(source)
+    entry = home / key
+    if use_cache and not rebuild and entry.is_dir():
+        loaded = _load(entry, engine, params, tokenizer)
+        if loaded is not None:
+            index, stats = loaded
+            return OpenedIndex(index, stats, False, time.perf_counter() - started, entry)
+    corpus = load_corpus(source, options, progress=progress)
+    index = Index.build(corpus.passages, engine=engine, params=params, tokenizer=tokenizer, progress=progress)
+    stats = CorpusStats.of(corpus)
+    if use_cache:
+        _save(home, key, index, stats)
+    return OpenedIndex(index, stats, True, time.perf_counter() - started, entry)
+
+
+def _save(home: Path, key: str, index: Index, stats: CorpusStats) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    tmp = home / f".{key}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        passages = index.passages
+        columns = {f: [getattr(p, f) for p in passages] for f in _FIELDS}
+        with open(tmp / "passages.json", "w", encoding="utf-8") as fh:
+            json.dump(columns, fh, ensure_ascii=False)
+        index.engine.save(tmp)
+        meta = {
+            "version": STORE_VERSION,
+            "engine": index.engine.name,
+            "source": stats.source,
+            "kind": stats.kind,
+            "passages": stats.passages,
+            "files_read": stats.files_read,
+            "skipped": [[s.path, s.reason, s.detail] for s in stats.skipped],
+            "created": time.time(),
+        }
+        # meta.json last: its presence marks a complete entry.
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        entry = home / key
+        if entry.exists():  # a forced rebuild: move the old entry aside, then replace it
+            try:
+                os.rename(entry, home / f".old-{key}-{os.getpid()}")
+            except OSError:
+                pass
+        try:
+            os.rename(tmp, entry)
+        except OSError:
+            return  # another process stored the same build first; ours is redundant
+        for sibling in home.iterdir():
+            if sibling.name != key and not sibling.name.startswith("."):
+                shutil.rmtree(sibling, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load(entry: Path, engine: str, params: BM25Params, tokenizer: Tokenizer):
+    try:
+        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("version") != STORE_VERSION or meta.get("engine") != engine:
+            return None
+        with open(entry / "passages.json", encoding="utf-8") as fh:
+            columns = json.load(fh)
+        passages = [Passage(*row) for row in zip(*(columns[f] for f in _FIELDS))]
+        if engine == "bm25s":
+            built = Bm25sEngine.load(entry)
+        else:
+            tokens = [tokenizer.tokenize(index_text(p)) for p in passages]
+            built = RankBm25Engine.build(tokens, params)
+        skipped = [Skipped(*s) for s in meta["skipped"]]
+        stats = CorpusStats(meta["source"], meta["kind"], len(passages), meta["files_read"], skipped)
+    except Exception:  # noqa: BLE001 - any damage to a cache entry means: rebuild it
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+    return Index(passages, built, tokenizer, params), stats

@@ -1,0 +1,124 @@
+"""Headless commands, run in-process through `main(argv)` (and once as a real subprocess)."""
+
+import json
+import subprocess
+import sys
+
+import ir_measures
+import pytest
+
+from rerank_tui.cli import main
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "notes"
+    (root / "py").mkdir(parents=True)
+    (root / "py" / "loader.md").write_text(
+        "# DataLoader\n\n## Workers\n\nnum_workers=0 loads data in the main process; it never hangs in Jupyter.\n"
+    )
+    (root / "react.md").write_text("# Hooks\n\nuseEffect cleanup runs before the next effect.\n")
+    (root / "zh.md").write_text("# 数据加载\n\n在 Jupyter 中把 num_workers 设为 0，数据加载就不会卡住。\n", encoding="utf-8")
+    (root / "evil.md").write_text("# Evil\n\nworkers \x1b]0;pwned\x07 \x1b[31mred\x1b[0m [bold]markup[/bold]\n")
+    (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    return root
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_index_reports_passages_files_and_skips(capsys, folder):
+    code, out, _ = run(capsys, "index", folder)
+    assert code == 0
+    assert "passages from 4 files" in out and "(built)" in out
+    assert "skipped 1: binary 1" in out
+    code, out, _ = run(capsys, "index", folder, "--verbose")
+    assert "(loaded from cache)" in out
+    assert "image.png" in out
+
+
+def test_search_prints_ranked_hits(capsys, folder):
+    code, out, _ = run(capsys, "search", folder, "why does the DataLoader hang in Jupyter")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first.split()[0] == "1" and "py/loader.md#" in first
+
+
+def test_search_json_has_the_documented_fields(capsys, folder):
+    code, out, _ = run(capsys, "search", folder, "num_workers", "--json", "-k", "2")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(records) == 2
+    assert set(records[0]) == {"rank", "id", "score", "title", "path", "snippet"}
+    assert [r["rank"] for r in records] == [1, 2]
+    assert records[0]["score"] >= records[1]["score"]
+
+
+def test_chinese_query_from_the_command_line(capsys, folder):
+    code, out, _ = run(capsys, "search", folder, "数据加载卡住", "--json")
+    assert json.loads(out.splitlines()[0])["path"] == "zh.md"
+
+
+def test_terminal_escapes_in_documents_never_reach_the_terminal(capsys, folder):
+    code, out, _ = run(capsys, "search", folder, "workers red markup")
+    assert "\x1b" not in out and "\x07" not in out
+    assert "[bold]markup[/bold]" in out  # markup is shown as the text it is
+
+
+def test_queries_file_writes_a_trec_run(capsys, folder, tmp_path):
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        '{"id": "q1", "text": "DataLoader workers"}\n'
+        "not json\n"
+        '{"id": "q2", "text": "useEffect cleanup"}\n',
+        encoding="utf-8",
+    )
+    out_file = tmp_path / "run.trec"
+    code, _, err = run(capsys, "search", folder, "--queries", queries, "--run", out_file, "-k", "3")
+    assert code == 0
+    assert "q.jsonl:2: skipped" in err
+    rows = [line.split() for line in out_file.read_text().splitlines()]
+    assert all(len(r) == 6 and r[1] == "Q0" and r[5] == "rerank-tui-bm25" for r in rows)
+    assert {r[0] for r in rows} == {"q1", "q2"}
+    parsed = list(ir_measures.read_trec_run(str(out_file)))
+    assert parsed[0].query_id == "q1" and parsed[0].doc_id.startswith("py/loader.md#")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["search", "{missing}", "x"], "does not exist"),
+        (["index", "{empty}"], "no passages"),
+        (["search", "{folder}", "--queries", "{missing}"], "cannot read queries file"),
+        (["search", "{folder}", "--queries", "{badq}"], "no usable queries"),
+        (["search", "{folder}"], "give a query"),
+        (["search", "{folder}", "x", "--run", "{out}"], "--run needs --queries"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(capsys, folder, tmp_path, argv, message):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.jsonl").write_text("nope\n")
+    paths = {
+        "missing": tmp_path / "nowhere",
+        "empty": tmp_path / "empty",
+        "folder": folder,
+        "badq": tmp_path / "bad.jsonl",
+        "out": tmp_path / "o.trec",
+    }
+    code, out, err = run(capsys, *[a.format(**paths) for a in argv])
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("rerank-tui: error:") and message in last
+    assert "Traceback" not in err
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "rerank_tui.cli", "search", str(tmp_path / "nowhere"), "q"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "rerank-tui: error:" in result.stderr

@@ -1,0 +1,25 @@
+"""The layer contracts hold, and start-up imports nothing heavy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_import_linter_contracts_hold():
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint)], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cli_and_recall_start_without_heavy_imports():
+    code = (
+        "import sys, rerank_tui.cli, rerank_tui.recall, rerank_tui.corpus, rerank_tui.rerank;"
+        "heavy = [m for m in ('torch', 'transformers', 'vllm', 'textual') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -130,7 +130,9 @@ class RankBm25Engine:
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         if not query_tokens:
             return np.zeros(self._model.corpus_size, dtype=np.float64)
-        return np.asarray(self._model.get_scores(query_tokens), dtype=np.float64)
+        scores = np.asarray(self._model.get_scores(query_tokens), dtype=np.float64)
+        # rank-bm25 divides 0 by 0 for an empty passage when b = 1: such a passage matches nothing.
+        return np.nan_to_num(scores, nan=0.0)
 
 
 def build_engine(name: str, corpus_tokens: list[list[str]], params: BM25Params) -> Engine:

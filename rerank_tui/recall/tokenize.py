@@ -4,8 +4,8 @@
 - English words: lowercased, Lucene's 33 English stopwords dropped (the list Anserini uses),
   Snowball-stemmed with PyStemmer.
 - Code identifiers: `num_workers`, `DataLoader`, `HTTPServer` emit the whole identifier
-  (lowercased, unstemmed) *and* their stemmed parts, so both `dataloader` and `data loader`
-  match.
+  (lowercased and stemmed like a plain word) *and* their stemmed parts, so both
+  `dataloader` and `data loader` match `DataLoader`.
 - CJK (Han, Kana, Hangul): runs are indexed as overlapping character bigrams (a lone
   character as itself), the approach of Lucene's CJKBigramFilter, so a Chinese query finds
   Chinese text that has no spaces.
@@ -106,8 +106,10 @@ class Tokenizer:
             return self._cjk_terms(raw)
         if self.split_identifiers and _NEEDS_SPLIT.search(raw):
             words = [p.lower() for p in _IDENT_PART.findall(raw.replace("_", " "))]
+            # The whole identifier is stemmed like a plain word, so that `DataLoader` and a
+            # typed `dataloader` give the same term.
             whole = raw.lower().strip("_")
-            terms = [whole] if whole else []
+            terms = [self._stemmer.stemWord(whole) if self.stem else whole] if whole else []
             if len(words) > 1:
                 terms.extend(self._words(words))
             return tuple(terms)

@@ -64,8 +64,15 @@ class Label:
 class LabelStore:
     """Labels in memory, written through to `path` atomically on every change, with undo."""
 
-    def __init__(self, path: Path, queries: dict[str, dict[str, Label]] | None = None, extra: dict | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        queries: dict[str, dict[str, Label]] | None = None,
+        extra: dict | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.path = Path(path)
+        self.read_only = read_only  # set when the file failed to load: never overwrite it
         self.queries: dict[str, dict[str, Label]] = queries or {}
         self._extra_top = extra or {}
         self._undo: list[tuple[str, str, Label | None]] = []
@@ -161,6 +168,8 @@ class LabelStore:
         return dump_yaml(data)
 
     def save(self) -> None:
+        if self.read_only:
+            raise WorkspaceFileError(self.path, "not saved: this file failed to load; fix or move it first")
         atomic_write_text(self.path, self.to_yaml())
 
 

@@ -33,8 +33,9 @@ BUILTIN_PRESETS: dict[str, str] = {
 
 
 class PresetStore:
-    def __init__(self, path: Path, presets: dict[str, str], from_file: bool) -> None:
+    def __init__(self, path: Path, presets: dict[str, str], from_file: bool, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only  # set when the file failed to load: never overwrite it
         self.presets = dict(presets)
         self.from_file = from_file  # False: built-ins shown, nothing written yet
 
@@ -93,6 +94,8 @@ class PresetStore:
         return dump_yaml({"version": FORMAT_VERSION, "presets": {n: {"instruction": t} for n, t in presets.items()}})
 
     def _commit(self, presets: dict[str, str]) -> None:
+        if self.read_only:
+            raise WorkspaceFileError(self.path, "not saved: this file failed to load; fix or move it first")
         atomic_write_text(self.path, self.to_yaml(presets))
         self.presets = presets
         self.from_file = True

@@ -11,13 +11,19 @@ def test_options_switch_stemming_and_stopwords_off():
 
 
 def test_snake_case_identifier_keeps_whole_and_parts():
-    assert Tokenizer()("num_workers") == ["num_workers", "num", "worker"]
+    assert Tokenizer()("num_workers") == ["num_work", "num", "worker"]
 
 
 def test_camel_case_and_acronyms_split():
     tok = Tokenizer()
-    assert tok("DataLoader") == ["dataloader", "data", "loader"]
+    assert tok("DataLoader") == ["dataload", "data", "loader"]
     assert tok("HTTPServer") == ["httpserver", "http", "server"]
+
+
+def test_a_typed_lowercase_identifier_matches_the_camel_case_one():
+    tok = Tokenizer()
+    assert tok("dataloader")[0] == tok("DataLoader")[0]
+    assert tok("httpserver")[0] == tok("HTTPServer")[0]
 
 
 def test_plain_acronyms_and_versions_are_not_split():
@@ -39,7 +45,7 @@ def test_single_cjk_character_is_kept():
 
 def test_mixed_chinese_and_code():
     tokens = Tokenizer()("设置DataLoader的num_workers参数")
-    assert tokens == ["设置", "dataloader", "data", "loader", "的", "num_workers", "num", "worker", "参数"]
+    assert tokens == ["设置", "dataload", "data", "loader", "的", "num_work", "num", "worker", "参数"]
 
 
 def test_japanese_kana_and_korean_hangul_are_bigrammed():

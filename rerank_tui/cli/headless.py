@@ -1,73 +1,15 @@
-"""Entry point: `rerank-tui PATH` (the app) and the headless commands `index` and `search`.
-
-Errors the user can fix (a missing path, an empty corpus, an unreadable queries file) print one
-line on stderr and exit with status 2; never a traceback.
-"""
+"""The headless commands: `index` and `search` (BM25, optionally reranked)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from rerank_tui import __version__
+from rerank_tui.cli.errors import UserError
 from rerank_tui.safe_text import one_line
-
-COMMANDS = ("index", "search", "tui")
-EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line."""
-
-
-# -- arguments ----------------------------------------------------------------------------
-
-
-def _add_corpus_options(p: argparse.ArgumentParser) -> None:
-    from rerank_tui.recall.engines import ENGINES, METHODS
-
-    p.add_argument("path", help="a folder, a JSONL file (id, title, text) or a BEIR folder")
-    g = p.add_argument_group("corpus and BM25")
-    g.add_argument("--engine", choices=ENGINES, default="bm25s", help="BM25 implementation (default: bm25s)")
-    g.add_argument("--bm25-method", choices=METHODS, default="lucene", help="idf variant (default: lucene)")
-    g.add_argument("--k1", type=float, default=1.2, help="BM25 k1 (default: 1.2)")
-    g.add_argument("--b", type=float, default=0.75, help="BM25 b (default: 0.75)")
-    g.add_argument("--max-passage-words", type=int, default=256, metavar="N", help="passage size (default: 256)")
-    g.add_argument("--max-file-mb", type=float, default=20, metavar="MB", help="skip larger files (default: 20)")
-    g.add_argument("--split-records", action="store_true", help="also split long JSONL/BEIR documents")
-    g.add_argument("--rebuild", action="store_true", help="ignore the cached index and rebuild it")
-    g.add_argument("--no-cache", action="store_true", help="neither read nor write the index cache")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rerank-tui",
-        description="BM25 recall next to Qwen3-Reranker, tuned from the keyboard.",
-        epilog="`rerank-tui PATH` opens the app; `rerank-tui COMMAND -h` explains a command.",
-    )
-    parser.add_argument("--version", action="version", version=f"rerank-tui {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p_tui = sub.add_parser("tui", help="open the app on a corpus (the default command)")
-    _add_corpus_options(p_tui)
-
-    p_index = sub.add_parser("index", help="build or refresh the BM25 index of a corpus")
-    _add_corpus_options(p_index)
-    p_index.add_argument("-v", "--verbose", action="store_true", help="list every skipped file")
-
-    p_search = sub.add_parser("search", help="BM25 search from the command line")
-    _add_corpus_options(p_search)
-    p_search.add_argument("query", nargs="?", help="the query (or use --queries)")
-    p_search.add_argument("-k", type=int, default=None, help="hits per query (default: 10, or 100 with --run)")
-    p_search.add_argument("--json", action="store_true", help="one JSON object per hit")
-    p_search.add_argument("--queries", type=Path, metavar="FILE", help="JSONL with id and text, one query a line")
-    p_search.add_argument("--run", type=Path, metavar="OUT", help="write a TREC run file (with --queries)")
-    p_search.add_argument("--tag", default="rerank-tui-bm25", help="run tag in the TREC file")
-    return parser
 
 
 # -- shared steps -------------------------------------------------------------------------
@@ -97,10 +39,13 @@ def _clear_progress(progress) -> None:
         sys.stderr.flush()
 
 
-def open_from_args(args):
-    from rerank_tui.corpus import CorpusError, CorpusOptions
-    from rerank_tui.recall import BM25Params, open_index
+def corpus_settings(args):
+    """CorpusOptions and BM25Params from the options, or a UserError."""
+    from rerank_tui.corpus import CorpusOptions
+    from rerank_tui.recall import BM25Params
 
+    if args.max_passage_words < 8:
+        raise UserError("--max-passage-words must be at least 8")
     try:
         options = CorpusOptions(
             max_file_bytes=int(args.max_file_mb * 2**20),
@@ -110,8 +55,14 @@ def open_from_args(args):
         params = BM25Params(k1=args.k1, b=args.b, method=args.bm25_method)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    if args.max_passage_words < 8:
-        raise UserError("--max-passage-words must be at least 8")
+    return options, params
+
+
+def open_from_args(args):
+    from rerank_tui.corpus import CorpusError
+    from rerank_tui.recall import open_index
+
+    options, params = corpus_settings(args)
     progress = _progress_printer()
     try:
         return open_index(
@@ -164,36 +115,107 @@ def cmd_search(args) -> int:
     if args.run is not None and args.queries is None:
         raise UserError("--run needs --queries FILE.jsonl")
     k = args.k if args.k is not None else (100 if args.run else 10)
-    if k <= 0:
-        raise UserError("-k must be positive")
-    queries = read_queries(args.queries) if args.queries is not None else None
+    if k <= 0 or args.rerank_depth <= 0:
+        raise UserError("-k and --rerank-depth must be positive")
+    queries = read_queries(args.queries) if args.queries is not None else [("", args.query)]
+    instruction = None
+    if args.rerank:
+        from rerank_tui.cli.reranking import resolve_instruction
+        from rerank_tui.session.presets import PresetStore
+        from rerank_tui.session.store import WorkspaceFileError
+
+        try:
+            presets = PresetStore.load(args.workspace / "presets.yaml")
+        except WorkspaceFileError as exc:
+            raise UserError(str(exc)) from None
+        instruction, _ = resolve_instruction(args, presets)
     index = open_from_args(args).index
-    if queries is None:
-        _print_hits(index, args.query, index.search(args.query, k), as_json=args.json)
-        return 0
+    reranker = _build_reranker(args) if args.rerank else None
+
     started = time.perf_counter()
-    results = [(qid, index.search(text, k)) for qid, text in queries]
+    results = []
+    for qid, text in queries:
+        hits = index.search(text, max(k, args.rerank_depth) if reranker else k)
+        if reranker is None:
+            results.append((qid, text, hits, None))
+            continue
+        from rerank_tui.session.ranking import rerank_hits
+
+        try:
+            ranked, _ = rerank_hits(reranker, text, hits[: args.rerank_depth], instruction)
+        except Exception as exc:  # a RerankerError carries its hint; anything else is a bug report
+            raise UserError(f"rerank failed: {exc}") from None
+        results.append((qid, text, hits[:k], ranked[:k]))
     seconds = time.perf_counter() - started
+
     if args.run is not None:
-        lines = write_trec_run(args.run, results, args.tag)
+        tag = args.tag or ("rerank-tui-qwen3" if reranker else "rerank-tui-bm25")
+        rows = [(qid, _run_rows(hits, ranked)) for qid, _, hits, ranked in results]
+        lines = write_trec_run(args.run, rows, tag)
         print(
             f"wrote {lines} lines for {len(results)} queries to {args.run} "
             f"({seconds * 1000 / max(len(results), 1):.2f} ms per query)",
             file=sys.stderr,
         )
-    else:
-        for (qid, hits), (_, text) in zip(results, queries):
-            if not args.json:
-                print(f"## {one_line(qid, 80)}: {one_line(text, 120)}")
-            _print_hits(index, text, hits, as_json=args.json, qid=qid)
+        return 0
+    for qid, text, hits, ranked in results:
+        if qid and not args.json:
+            print(f"## {one_line(qid, 80)}: {one_line(text, 120)}")
+        if ranked is None:
+            _print_hits(index, text, hits, as_json=args.json, qid=qid or None)
+        else:
+            _print_reranked(index, text, ranked, as_json=args.json, qid=qid or None)
     return 0
 
 
-def cmd_tui(args) -> int:
-    raise UserError(
-        "the interactive app is not built yet; try: rerank-tui search "
-        f"{one_line(args.path, 100)} \"your query\""
-    )
+def _build_reranker(args):
+    from rerank_tui.cli.reranking import note_to_stderr, reranker_factory
+    from rerank_tui.rerank.errors import RerankerError
+
+    try:
+        return reranker_factory(args, on_note=note_to_stderr)()
+    except RerankerError as exc:
+        raise UserError(str(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise UserError(f"cannot build the reranker: {exc}") from None
+
+
+def _run_rows(hits, ranked) -> list[tuple[str, int, float]]:
+    """(docid, rank, score) for a TREC run: the reranked order when there is one."""
+    if ranked is None:
+        return [(h.passage.id, h.rank, h.score) for h in hits]
+    return [(r.hit.passage.id, r.rank, r.score) for r in ranked]
+
+
+def _print_reranked(index, query: str, ranked, *, as_json: bool, qid: str | None = None) -> None:
+    from rerank_tui.recall.snippet import snippet
+    from rerank_tui.session.ranking import movement
+
+    for r in ranked:
+        p = r.hit.passage
+        text = snippet(p.text, query, index.tokenizer)
+        if as_json:
+            record = {
+                "rank": r.rank,
+                "id": p.id,
+                "score": round(r.score, 6),
+                "bm25_rank": r.hit.rank,
+                "bm25_score": round(r.hit.score, 6),
+                "title": p.title,
+                "path": p.doc,
+                "snippet": text,
+            }
+            if qid is not None:
+                record = {"query_id": qid, **record}
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(
+                f"{r.rank:>3}  {r.score:6.3f}  {movement(r.moved):>4} (bm25 #{r.hit.rank:<3} {r.hit.score:7.3f})  "
+                f"{one_line(p.id, 50)}  {one_line(p.title, 50)}"
+            )
+            print(f"     {one_line(text, 200)}")
+    if not ranked and not as_json:
+        print("no passage matches the query")
 
 
 # -- input and output ---------------------------------------------------------------------
@@ -236,14 +258,12 @@ def read_queries(path: Path) -> list[tuple[str, str]]:
 
 
 def write_trec_run(path: Path, results, tag: str) -> int:
-    """Write `qid Q0 docid rank score tag` lines atomically; return the number of lines."""
+    """Write `qid Q0 docid rank score tag` lines atomically; return the number of lines.
+
+    `results` is [(qid, [(docid, rank, score), ...]), ...]."""
     if not tag or any(c.isspace() for c in tag):
         raise UserError("--tag must be one word")
-    lines = [
-        f"{qid} Q0 {hit.passage.id} {hit.rank} {hit.score:.6f} {tag}\n"
-        for qid, hits in results
-        for hit in hits
-    ]
+    lines = [f"{qid} Q0 {docid} {rank} {score:.6f} {tag}\n" for qid, rows in results for docid, rank, score in rows]
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -271,33 +291,3 @@ def _print_hits(index, query: str, hits, *, as_json: bool, qid: str | None = Non
             print(f"     {one_line(text, 200)}")
     if not hits and not as_json:
         print("no passage matches the query")
-
-
-# -- main ---------------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        argv.insert(0, "tui")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    handler = {"index": cmd_index, "search": cmd_search, "tui": cmd_tui}[args.command]
-    try:
-        return handler(args)
-    except UserError as exc:
-        print(f"rerank-tui: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Entry point: `rerank-tui PATH` (the app) and the headless commands `index` and `search`.
+
+Errors the user can fix (a missing path, an empty corpus, an unreadable queries file, a model
+that cannot load) print one line on stderr and exit with status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rerank_tui.cli.errors import EXIT_USAGE, UserError
+from rerank_tui.cli.options import COMMANDS, build_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "tui")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "tui":
+        from rerank_tui.cli.launch import cmd_tui as handler
+    else:
+        from rerank_tui.cli import headless
+
+        handler = headless.cmd_index if args.command == "index" else headless.cmd_search
+    try:
+        return handler(args)
+    except UserError as exc:
+        print(f"rerank-tui: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

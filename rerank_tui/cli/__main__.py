@@ -1,0 +1,5 @@
+import sys
+
+from rerank_tui.cli import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""The command line: one parser, option groups shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rerank_tui import __version__
+
+COMMANDS = ("index", "search", "tui")
+DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"  # equal to rerank.checkpoint.DEFAULT_MODEL (a test checks)
+BACKENDS = ("auto", "transformers", "vllm", "http")
+
+
+def add_corpus_options(p: argparse.ArgumentParser) -> None:
+    from rerank_tui.recall.engines import ENGINES, METHODS
+
+    p.add_argument("path", help="a folder, a JSONL file (id, title, text) or a BEIR folder")
+    g = p.add_argument_group("corpus and BM25")
+    g.add_argument("--engine", choices=ENGINES, default="bm25s", help="BM25 implementation (default: bm25s)")
+    g.add_argument("--bm25-method", choices=METHODS, default="lucene", help="idf variant (default: lucene)")
+    g.add_argument("--k1", type=float, default=1.2, help="BM25 k1 (default: 1.2)")
+    g.add_argument("--b", type=float, default=0.75, help="BM25 b (default: 0.75)")
+    g.add_argument("--max-passage-words", type=int, default=256, metavar="N", help="passage size (default: 256)")
+    g.add_argument("--max-file-mb", type=float, default=20, metavar="MB", help="skip larger files (default: 20)")
+    g.add_argument("--split-records", action="store_true", help="also split long JSONL/BEIR documents")
+    g.add_argument("--rebuild", action="store_true", help="ignore the cached index and rebuild it")
+    g.add_argument("--no-cache", action="store_true", help="neither read nor write the index cache")
+
+
+def add_reranker_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("reranker (Qwen3-Reranker)")
+    g.add_argument("--model", default=DEFAULT_MODEL, help=f"Hugging Face id or local folder (default: {DEFAULT_MODEL})")
+    g.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM on CUDA if installed, else transformers; http: a running vllm serve")
+    g.add_argument("--url", help="base URL of a running `vllm serve` (implies --backend http)")
+    g.add_argument("--device", help="transformers device, e.g. cuda:1 or cpu (default: cuda when available)")
+    g.add_argument("--dtype", help="float32, bfloat16 or float16 (default: bf16/fp16 on GPU, float32 on CPU)")
+    g.add_argument("--max-length", type=int, metavar="TOKENS", help="prompt limit; longer documents are truncated")
+    g.add_argument("--batch-size", type=int, metavar="N", help="pairs per forward pass")
+    g.add_argument("--rerank-depth", type=int, default=50, metavar="N", help="rerank the top N BM25 hits (default: 50)")
+    g.add_argument("--cascade", type=Path, metavar="YAML", help="a cascade config (small model → large model)")
+    g.add_argument("--no-score-cache", action="store_true", help="do not read or write the persistent score cache")
+    which = g.add_mutually_exclusive_group()
+    which.add_argument("--instruction", help="the reranker instruction (default: the `default` preset)")
+    which.add_argument("--preset", help="use a saved preset's instruction")
+    g.add_argument("--workspace", type=Path, default=Path(".rerank-tui"), metavar="DIR", help="presets, labels and history (default: ./.rerank-tui)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rerank-tui",
+        description="BM25 recall next to Qwen3-Reranker, tuned from the keyboard.",
+        epilog="`rerank-tui PATH` opens the app; `rerank-tui COMMAND -h` explains a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"rerank-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p_tui = sub.add_parser("tui", help="open the app on a corpus (the default command)")
+    add_corpus_options(p_tui)
+    add_reranker_options(p_tui)
+    p_tui.add_argument("-k", type=int, default=100, help="BM25 hits shown (default: 100)")
+    p_tui.add_argument("--no-rerank", action="store_true", help="BM25 only: do not load a reranker")
+
+    p_index = sub.add_parser("index", help="build or refresh the BM25 index of a corpus")
+    add_corpus_options(p_index)
+    p_index.add_argument("-v", "--verbose", action="store_true", help="list every skipped file")
+
+    p_search = sub.add_parser("search", help="search from the command line (BM25, optionally reranked)")
+    add_corpus_options(p_search)
+    add_reranker_options(p_search)
+    p_search.add_argument("query", nargs="?", help="the query (or use --queries)")
+    p_search.add_argument("-k", type=int, default=None, help="hits per query (default: 10, or 100 with --run)")
+    p_search.add_argument("--rerank", action="store_true", help="rerank the top --rerank-depth hits with Qwen3-Reranker")
+    p_search.add_argument("--json", action="store_true", help="one JSON object per hit")
+    p_search.add_argument("--queries", type=Path, metavar="FILE", help="JSONL with id and text, one query a line")
+    p_search.add_argument("--run", type=Path, metavar="OUT", help="write a TREC run file (with --queries)")
+    p_search.add_argument("--tag", default=None, help="run tag in the TREC file (default: rerank-tui-bm25 / rerank-tui-qwen3)")
+    return parser

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and run the whole test suite: the main environment (.venv), then the
+# vLLM-on-CPU tests in their own environment (.venv-vllm, see scripts/vllm-env.sh).
+#   scripts/test.sh            everything (what CI runs)
+#   scripts/test.sh --quick    skip slow and vLLM tests (a fast local loop)
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+quick=0
+if [[ "${1:-}" == "--quick" ]]; then quick=1; shift; fi
+
+# torch is pinned: a bare `torch` requirement can pull a multi-GB CUDA build.
+python3 -m venv .venv
+.venv/bin/python -m pip install --disable-pip-version-check -q torch==2.13.0 -e '.[test]'
+
+if [[ $quick == 1 ]]; then
+    exec .venv/bin/python -m pytest -m "not slow and not vllm" "$@"
+fi
+
+status=0
+.venv/bin/python -m pytest -m "not vllm" "$@" || status=$?
+
+if [[ -f scripts/vllm-env.sh ]] && grep -rqs "pytest.mark.vllm" tests; then
+    bash scripts/vllm-env.sh
+    RERANK_TUI_REQUIRE_VLLM=1 .venv-vllm/bin/python -m pytest -m vllm "$@" || status=$?
+fi
+exit $status

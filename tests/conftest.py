@@ -26,3 +26,11 @@ def eval_collection(name: str) -> Path:
             pytest.fail(message)  # CI has shared/ beside the clone: absence is a real failure
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A random-weight Qwen3 with the reranker's tokenizer conventions, built offline once."""
+    from tests.support.tiny_qwen3 import build_tiny_qwen3
+
+    return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3-shared"), seed=0)

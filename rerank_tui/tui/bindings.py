@@ -1,0 +1,87 @@
+"""Every key binding, each with an id the user can remap in their config's `keymap:`.
+
+    # ~/.config/rerank-tui/config.yaml   (RERANK_TUI_CONFIG_DIR moves it)
+    keymap:
+      rerank: f5
+      label_3: "3,p"
+
+Ids are stable; the help screen lists them with their current keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.binding import Binding
+
+from rerank_tui.session.store import WorkspaceFileError, load_yaml
+
+APP_BINDINGS = [
+    Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    Binding("f1,question_mark", "help", "Help", id="help"),
+    Binding("ctrl+r", "rerank", "Rerank", id="rerank", priority=True),
+    Binding("ctrl+s", "save_preset", "Save preset", id="save_preset", priority=True),
+    Binding("ctrl+o", "pick_preset", "Presets", id="pick_preset", priority=True),
+    Binding("ctrl+l", "focus_query", "Query", id="focus_query", show=False, priority=True),
+    Binding("ctrl+t", "focus_instruction", "Instruction", id="focus_instruction", show=False, priority=True),
+    Binding("ctrl+g", "recent_queries", "History", id="recent_queries", show=False, priority=True),
+    Binding("slash", "focus_query", "Query", id="focus_query_slash", show=False),
+]
+
+RESULTS_BINDINGS = [
+    Binding("3", "app.label(3)", "Perfect", id="label_3", show=False),
+    Binding("2", "app.label(2)", "Relevant", id="label_2", show=False),
+    Binding("1", "app.label(1)", "Related", id="label_1", show=False),
+    Binding("0", "app.label(0)", "Irrelevant", id="label_0", show=False),
+    Binding("x,delete", "app.clear_label", "Clear label", id="label_clear", show=False),
+    Binding("u,ctrl+z", "app.undo_label", "Undo", id="undo_label", show=False),
+    Binding("j", "cursor_down", "Down", id="cursor_down", show=False),
+    Binding("k", "cursor_up", "Up", id="cursor_up", show=False),
+    Binding("enter", "select_cursor", "Open", id="open_passage"),
+]
+
+# Shown on the help screen, in this order, with what they do in words.
+DESCRIPTIONS = {
+    "quit": "Quit (everything is already saved)",
+    "help": "This help",
+    "rerank": "Rerank the BM25 hits now (also Enter in the query box)",
+    "save_preset": "Save the instruction as a preset",
+    "pick_preset": "Switch, rename or delete presets",
+    "focus_query": "Jump to the query box (up/down there: query history)",
+    "focus_query_slash": "Jump to the query box, from a result pane",
+    "focus_instruction": "Jump to the instruction editor",
+    "recent_queries": "Recent queries",
+    "label_3": "Label the highlighted passage 3 · perfect",
+    "label_2": "Label 2 · relevant",
+    "label_1": "Label 1 · related",
+    "label_0": "Label 0 · irrelevant",
+    "label_clear": "Clear the label",
+    "undo_label": "Undo the last label change",
+    "cursor_down": "Next hit",
+    "cursor_up": "Previous hit",
+    "open_passage": "Open the passage full screen (Escape returns)",
+}
+
+
+def load_keymap(config_dir: Path) -> tuple[dict[str, str], str | None]:
+    """The user's `keymap:` from `config.yaml` (binding id → keys) and a problem, if any.
+
+    An unreadable config or unknown ids never stop the app: they are reported instead.
+    """
+    path = Path(config_dir) / "config.yaml"
+    try:
+        data = load_yaml(path)
+    except WorkspaceFileError as exc:
+        return {}, str(exc)
+    if not data:
+        return {}, None
+    keymap = data.get("keymap") if isinstance(data, dict) else None
+    if keymap is None:
+        return {}, None
+    if not isinstance(keymap, dict):
+        return {}, f"{path}: `keymap` must map binding ids to keys"
+    known = {b.id for b in APP_BINDINGS + RESULTS_BINDINGS}
+    unknown = sorted(str(k) for k in keymap if k not in known)
+    clean = {str(k): str(v) for k, v in keymap.items() if k in known and v}
+    problem = f"{path}: unknown binding ids {', '.join(unknown)}" if unknown else None
+    return clean, problem

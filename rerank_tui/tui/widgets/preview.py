@@ -1,0 +1,44 @@
+"""The highlighted passage, with its id and path, query terms highlighted."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from rerank_tui.recall.index import Hit
+from rerank_tui.recall.tokenize import Tokenizer
+from rerank_tui.session.labels import Label
+from rerank_tui.tui.render import grade_name, highlighted, literal
+
+
+def passage_header(hit: Hit, label: Label | None, stale: bool) -> Text:
+    head = Text(no_wrap=True, overflow="ellipsis")
+    if label is not None:
+        state = " (passage changed since it was labeled)" if stale else ""
+        head.append(f"label {label.grade} · {grade_name(label.grade)}{state}  ", style="bold red" if stale else "bold")
+    head.append_text(literal(hit.passage.id, 120))
+    head.append("  ")
+    head.append_text(literal(hit.passage.title, 160))
+    return head
+
+
+class Preview(VerticalScroll):
+    can_focus = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="preview-head", markup=False)
+        yield Static("", id="preview-body", markup=False)
+
+    def show(self, hit: Hit | None, query: str, tokenizer: Tokenizer, label: Label | None) -> None:
+        head = self.query_one("#preview-head", Static)
+        body = self.query_one("#preview-body", Static)
+        if hit is None:
+            head.update("")
+            body.update("")
+            return
+        stale = label is not None and label.is_stale(hit.passage.text)
+        head.update(passage_header(hit, label, stale))
+        body.update(highlighted(hit.passage.text, query, tokenizer))
+        self.scroll_home(animate=False)

@@ -1,0 +1,282 @@
+"""Pilot tests of the app: real BM25, real forward passes of the tiny Qwen3 reranker."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from textual.widgets import Static, TextArea
+
+from rerank_tui.rerank.errors import ModelNotFoundError
+from rerank_tui.session.labels import LabelStore
+from rerank_tui.session.ranking import document_text
+from rerank_tui.tui import app as app_module
+from rerank_tui.tui.screens.help import HelpScreen
+from rerank_tui.tui.screens.passage import PassageScreen
+from rerank_tui.tui.widgets.results import ResultsPane
+from tests.tui.conftest import settle
+
+
+def pane(app, which: str) -> ResultsPane:
+    return app.query_one(f"#{which}-pane", ResultsPane)
+
+
+def row_ids(app, which: str) -> list[str]:
+    return list(pane(app, which).table.hits)
+
+
+def cell_text(app, which: str, row: str, column: str) -> str:
+    return str(pane(app, which).table.get_cell(row, column))
+
+
+async def type_query(app, pilot, text: str) -> None:
+    app.query_one("#query").focus()
+    await pilot.press(*text)
+    await settle(app, pilot)
+
+
+@pytest.fixture
+def fast_debounce(monkeypatch):
+    monkeypatch.setattr(app_module, "INSTRUCTION_DEBOUNCE_S", 0.05)
+
+
+async def test_typing_a_query_fills_the_bm25_pane(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "worker seed")
+        ids = row_ids(app, "bm25")
+        assert ids[0] == "pytorch/seeds.md#1"
+        assert ids == [h.passage.id for h in app.index.index.search("worker seed", 100)]
+        assert "no reranker" in pane(app, "rerank").query_one(".pane-message", Static).render().plain
+
+
+async def test_enter_reranks_in_score_order_with_real_scores(make_app, tiny_model_dir):
+    from rerank_tui.rerank import build_reranker
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "DataLoader workers")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        ranked = app.reranked
+        assert len(ranked) == len(app.index.index.search("DataLoader workers", 10)) > 1
+        assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
+        assert row_ids(app, "rerank") == [r.hit.passage.id for r in ranked]
+        # The numbers are the model's: score the same documents independently.
+        reference = build_reranker("transformers", str(tiny_model_dir), max_length=512, cache=False)
+        hits = [r.hit for r in ranked]
+        expected = reference.score("DataLoader workers", [document_text(h) for h in hits], app.instruction)
+        assert [r.score for r in ranked] == pytest.approx(expected, abs=1e-5)
+        # Movement against BM25 is shown.
+        first = ranked[0]
+        moved = cell_text(app, "rerank", first.hit.passage.id, "moved")
+        assert moved == ("=" if first.moved == 0 else ("▲" if first.moved > 0 else "▼") + str(abs(first.moved)))
+        assert "pairs" in app.query_one("#status", Static).render().plain
+
+
+async def test_label_keys_save_labels_that_load_back(make_app, workspace_dir):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "DataLoader")
+        table = pane(app, "bm25").table
+        table.focus()
+        first, second = row_ids(app, "bm25")[:2]
+        await pilot.press("3")  # labels the first row, moves to the next
+        await pilot.press("1")
+        stored = LabelStore.load(workspace_dir / "labels.yaml")
+        assert stored.get("DataLoader", first).grade == 3
+        assert stored.get("DataLoader", second).grade == 1
+        assert stored.queries == app.workspace.labels.queries
+        assert cell_text(app, "bm25", first, "label") == "3"
+        await pilot.press("up", "x")
+        assert LabelStore.load(workspace_dir / "labels.yaml").get("DataLoader", second) is None
+        await pilot.press("u")
+        assert LabelStore.load(workspace_dir / "labels.yaml").get("DataLoader", second).grade == 1
+        data = yaml.safe_load((workspace_dir / "labels.yaml").read_text(encoding="utf-8"))
+        assert data["version"] == 1 and data["scale"][3] == "perfect"
+
+
+async def test_a_label_shows_in_both_panes_and_in_the_passage_view(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "DataLoader workers")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        table = pane(app, "rerank").table
+        table.focus()
+        top = row_ids(app, "rerank")[0]
+        await pilot.press("2")
+        assert cell_text(app, "rerank", top, "label") == "2"
+        assert cell_text(app, "bm25", top, "label") == "2"
+        await pilot.press("up", "enter")
+        assert isinstance(app.screen, PassageScreen)
+        await pilot.press("0")
+        assert app.workspace.labels.get("DataLoader workers", top).grade == 0
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PassageScreen)
+        assert cell_text(app, "bm25", top, "label") == "0"
+
+
+async def test_changed_passage_flags_its_label(make_app, workspace_dir):
+    store = LabelStore.load(workspace_dir / "labels.yaml")
+    store.set("worker seed", "pytorch/seeds.md#1", 3, "the text as it was when labeled")
+    app = make_app(reranker=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "worker seed")
+        assert cell_text(app, "bm25", "pytorch/seeds.md#1", "label") == "3!"
+
+
+async def test_preset_save_and_switch(make_app, workspace_dir, fast_debounce):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        editor = app.query_one("#instruction", TextArea)
+        editor.text = "Prefer passages that explain the cause"
+        await pilot.press("ctrl+s")
+        for _ in range(len("default")):
+            await pilot.press("backspace")
+        await pilot.press(*"causes", "enter")
+        await settle(app, pilot)
+        saved = yaml.safe_load((workspace_dir / "presets.yaml").read_text(encoding="utf-8"))
+        assert saved["presets"]["causes"]["instruction"] == "Prefer passages that explain the cause"
+        assert "preset causes" in app.query_one("#instruction-title", Static).render().plain
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        options = app.screen.query_one("#picker-list")
+        default_index = [o.id for o in options.options].index("default")
+        options.highlighted = default_index
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert editor.text == app.workspace.presets.get("default")
+        assert "preset default" in app.query_one("#instruction-title", Static).render().plain
+
+
+async def test_instruction_edit_reranks_and_going_back_is_served_from_cache(make_app, fast_debounce):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "DataLoader workers")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        original = app.instruction
+        first = [(r.hit.passage.id, r.score) for r in app.reranked]
+        editor = app.query_one("#instruction", TextArea)
+        editor.text = "Judge strictly: only passages about Jupyter hangs are relevant"
+        await settle(app, pilot, rounds=5)
+        assert app.reranked_for == ("DataLoader workers", editor.text)
+        assert [(r.hit.passage.id, r.score) for r in app.reranked] != first
+        editor.text = original
+        await settle(app, pilot, rounds=5)
+        assert app.reranked_for == ("DataLoader workers", original)
+        assert [(r.hit.passage.id, r.score) for r in app.reranked] == first
+        status = app.query_one("#status", Static).render().plain
+        assert f"{len(first)} cache hits" in status
+
+
+async def test_newer_query_discards_an_older_rerank(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "DataLoader")
+        await pilot.press("enter")  # rerank for "DataLoader" starts...
+        await pilot.press(*" workers", "enter")  # ... and is superseded at once
+        await settle(app, pilot, rounds=5)
+        assert app.reranked_for[0] == "DataLoader workers"
+        assert set(row_ids(app, "rerank")) <= {h.passage.id for h in app.index.index.search("DataLoader workers", 10)}
+
+
+async def test_reranker_failure_is_shown_and_bm25_and_labels_keep_working(make_app, workspace_dir):
+    def broken():
+        raise ModelNotFoundError("model 'nope/missing' is not in the local cache", "download it first or pass a local folder")
+
+    app = make_app(reranker=broken)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        message = pane(app, "rerank").query_one(".pane-message", Static).render().plain
+        assert "Reranker failed" in message and "nope/missing" in message and "download it first" in message
+        assert app.reranker_state == "failed"
+        await type_query(app, pilot, "useEffect")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert row_ids(app, "bm25") == ["react.md#1"]
+        pane(app, "bm25").table.focus()
+        await pilot.press("3")
+        assert LabelStore.load(workspace_dir / "labels.yaml").get("useEffect", "react.md#1").grade == 3
+
+
+async def test_hostile_document_renders_literally(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "WARNING workers click")
+        pane(app, "bm25").table.focus()
+        await pilot.pause()
+        assert app.query_one("#preview-head", Static).render().plain.startswith("hostile.md#1")
+        body = app.query_one("#preview-body", Static).render().plain
+        assert "[bold red]WARNING[/]" in body and "[link=https://evil.example]click[/link]" in body
+        assert "\x1b" not in body and "\x07" not in body and "pwned" not in body
+
+
+async def test_query_history_with_up_and_down(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "first query")
+        await pilot.press("enter")
+        query = app.query_one("#query")
+        query.value = ""
+        await type_query(app, pilot, "second")
+        await pilot.press("enter")
+        query.value = "draft"
+        await pilot.press("up")
+        assert query.value == "second"
+        await pilot.press("up")
+        assert query.value == "first query"
+        await pilot.press("down", "down")
+        assert query.value == "draft"
+        assert app.workspace.history.recent(2) == ["second", "first query"]
+
+
+async def test_help_lists_every_binding_and_a_user_keymap_applies(make_app):
+    app = make_app(keymap={"rerank": "f5", "help": "f2"})
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f2")
+        assert isinstance(app.screen, HelpScreen)
+        shown = app.export_screenshot()
+        for binding_id in ("rerank", "label_3", "label_clear", "undo_label", "save_preset", "pick_preset", "quit"):
+            assert binding_id in shown
+        assert ">f5<" in shown.replace("&#160;", "")  # the remapped key is what help shows
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        app.query_one("#query").value = "useEffect"
+        await settle(app, pilot)
+        await pilot.press("f5")  # remapped: reranks
+        await settle(app, pilot)
+        assert app.reranked_for[0] == "useEffect"
+        assert row_ids(app, "rerank") == ["react.md#1"]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_bm25_works_while_the_model_is_still_loading(make_app):
+    import threading
+
+    release = threading.Event()
+
+    def slow():
+        release.wait(10)
+        raise ModelNotFoundError("never mind")
+
+    app = make_app(reranker=slow)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.3)
+        assert app.reranker_state == "loading"
+        await type_query(app, pilot, "useEffect")
+        assert row_ids(app, "bm25") == ["react.md#1"]
+        release.set()
+        await settle(app, pilot)

@@ -138,9 +138,8 @@ class RerankApp(App[None]):
     # -- header and status -------------------------------------------------------------------
 
     def _refresh_header(self) -> None:
-        header = Text()
-        header.append("rerank-tui", style="bold")
-        header.append(f" │ {one_line(self.options.source, 40)}")
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append(one_line(self.options.source, 40), style="bold")
         if self.index is not None:
             header.append(f" · {len(self.index.index)} passages")
         header.append(f" · index {self.index_state}")

@@ -1,0 +1,204 @@
+"""A persistent score cache, and a reranker wrapper that asks its backend only for misses.
+
+Scores live in SQLite at `cache_dir()/scores.sqlite`, keyed by a SHA-1 of (model identity,
+max_length, instruction, query, SHA-1 of the document text). Rows are evicted oldest first
+when the table passes `max_rows`. WAL mode and a busy timeout let two processes (two TUIs, a
+TUI and a benchmark) share the file. The cache is rebuildable: a file SQLite cannot read is
+deleted and created afresh, and a cache that cannot be opened at all only costs speed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from .base import BaseReranker, Reranker, RerankStats
+from .prompt import resolve_instruction
+
+log = logging.getLogger(__name__)
+SCHEMA_VERSION = 1
+DEFAULT_MAX_ROWS = 2_000_000  # ~100 MB
+
+
+def cache_key(identity: str, max_length: int, instruction: str | None, query: str, document: str) -> bytes:
+    doc_sha1 = hashlib.sha1(document.encode("utf-8", "surrogatepass")).hexdigest()
+    parts = (identity, str(max_length), resolve_instruction(instruction), query, doc_sha1)
+    return hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
+
+
+class ScoreCache:
+    """key -> score in one SQLite file. Thread-safe; every method tolerates a broken file."""
+
+    def __init__(self, path: str | Path | None = None, *, max_rows: int = DEFAULT_MAX_ROWS):
+        if path is None:
+            from rerank_tui.paths import cache_dir
+
+            path = cache_dir() / "scores.sqlite"
+        self.path = Path(path)
+        self.max_rows = max_rows
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._disabled = False
+
+    # -- connection ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None or self._disabled:
+            return self._db
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = self._open_patiently()
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.OperationalError):
+                    raise
+                log.warning("score cache %s is unreadable (%s): rebuilding it", self.path, error)
+                self._discard()
+                self._db = self._open_patiently()
+        except (OSError, sqlite3.Error) as error:
+            log.warning("score cache %s disabled: %s", self.path, error)
+            self._disabled = True
+        return self._db
+
+    def _open_patiently(self) -> sqlite3.Connection:
+        """Open; while another process holds the file during its own first open, wait."""
+        deadline = time.monotonic() + 10.0
+        while True:
+            try:
+                return self._open()
+            except sqlite3.OperationalError as error:
+                busy = "locked" in str(error) or "busy" in str(error)
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout = 10000")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+            db.execute("CREATE TABLE IF NOT EXISTS scores (key BLOB PRIMARY KEY, score REAL NOT NULL)")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            (version,) = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+            if version != str(SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"schema version {version}, expected {SCHEMA_VERSION}")
+            db.execute("SELECT count(*) FROM scores WHERE rowid < 0").fetchone()  # touches the pages
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _discard(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _run(self, work: Callable[[sqlite3.Connection], object], default):
+        """Run `work` on the connection; on a corrupt file, rebuild once and retry."""
+        with self._lock:
+            for attempt in (0, 1):
+                db = self._connect()
+                if db is None:
+                    return default
+                try:
+                    return work(db)
+                except sqlite3.OperationalError as error:  # locked too long, disk full, ...
+                    log.warning("score cache %s: %s", self.path, error)
+                    return default
+                except sqlite3.DatabaseError as error:  # malformed, not a database
+                    log.warning("score cache %s is corrupt (%s): rebuilding it", self.path, error)
+                    self._discard()
+            return default
+
+    # -- public -------------------------------------------------------------------------------
+    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, float]:
+        def work(db):
+            found = {}
+            for start in range(0, len(keys), 500):  # SQLite's host-parameter limit
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(db.execute(f"SELECT key, score FROM scores WHERE key IN ({marks})", chunk))
+            return found
+
+        return self._run(work, {}) if keys else {}
+
+    def put_many(self, items: Iterable[tuple[bytes, float]]) -> None:
+        rows = list(items)
+        if not rows:
+            return
+
+        def work(db):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO scores (key, score) VALUES (?, ?)", rows)
+                # rowids grow with each insert, so the span bounds the row count in O(log n).
+                low, high = db.execute("SELECT min(rowid), max(rowid) FROM scores").fetchone()
+                if high - low + 1 > self.max_rows:  # keep the newest 90%: evict in bulk
+                    db.execute("DELETE FROM scores WHERE rowid <= ?", (high - int(self.max_rows * 0.9),))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        self._run(work, None)
+
+    def __len__(self) -> int:
+        return self._run(lambda db: db.execute("SELECT count(*) FROM scores").fetchone()[0], 0)
+
+    def clear(self) -> None:
+        self._run(lambda db: db.execute("DELETE FROM scores"), None)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+class CachedReranker(BaseReranker):
+    """Serves known scores from the cache and sends only the misses (deduplicated) on."""
+
+    def __init__(self, backend: Reranker, cache: ScoreCache | None = None):
+        super().__init__()
+        self.backend = backend
+        self.cache = cache if cache is not None else ScoreCache()
+        self.identity = backend.identity
+        self.max_length = backend.max_length
+        self.notes = tuple(getattr(backend, "notes", ()))
+
+    def _score(self, query, documents, instruction, check, stats: RerankStats):
+        keys = [cache_key(self.identity, self.max_length, instruction, query, d) for d in documents]
+        known = self.cache.get_many(keys)
+        stats.cache_hits = sum(1 for k in keys if k in known)
+        missing: dict[bytes, str] = {}
+        for k, d in zip(keys, documents):
+            if k not in known:
+                missing.setdefault(k, d)
+        stats.tokens = 0
+        if missing:
+            fresh, inner = self.backend.score_with_stats(
+                query, list(missing.values()), instruction, cancel=lambda: _raise_if(check)
+            )
+            stats.tokens = inner.tokens
+            stats.batches = inner.batches
+            new = dict(zip(missing, fresh))
+            self.cache.put_many(new.items())
+            known.update(new)
+        return [known[k] for k in keys]
+
+    def close(self) -> None:
+        self.backend.close()
+        self.cache.close()
+
+
+def _raise_if(check: Callable[[], None]) -> bool:
+    check()  # raises RerankCancelled itself
+    return False

@@ -1,0 +1,47 @@
+"""The HTTP backend against a real `vllm serve` (its module entry point) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import QUERY, make_documents, require_vllm
+from .local_server import free_port
+from .vllm_support import VllmServer
+
+pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model, tmp_path_factory):
+    require_vllm()
+    log = tmp_path_factory.mktemp("vllm-server") / "server.log"
+    srv = VllmServer(tiny_model, free_port(), log, max_model_len=512)
+    try:
+        srv.wait_healthy()
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_http_backend_agrees_with_transformers(server, tiny_model, tiny_reranker):
+    from rerank_tui.rerank import build_reranker
+
+    client = build_reranker("http", url=server.url, max_length=512, tokenizer=tiny_model, cache=False)
+    assert client.model == str(tiny_model)  # from /v1/models
+    docs = make_documents(120, seed=60, max_words=80)
+    long_docs = [" ".join(make_documents(20, seed=s, min_words=40)) for s in (61, 62)]
+    ours = client.score(QUERY, docs + long_docs, "Prefer code")
+    reference = tiny_reranker.score(QUERY, docs + long_docs, "Prefer code")
+    diff = max(abs(a - b) for a, b in zip(ours, reference))
+    print(f"max |http - transformers| over {len(ours)} pairs: {diff:.2e}")
+    assert diff <= 1e-4
+    assert client.last_stats.tokens and client.last_stats.batches == 2
+
+
+def test_server_rejects_an_unknown_model_clearly(server):
+    from rerank_tui.rerank import RerankServerError
+    from rerank_tui.rerank.http_backend import HttpReranker
+
+    with pytest.raises(RerankServerError) as info:
+        HttpReranker(server.url, "no-such-model", retries=0).score(QUERY, ["a"])
+    assert server.url in str(info.value) and "no-such-model" in str(info.value), str(info.value)

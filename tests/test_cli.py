@@ -122,3 +122,64 @@ def test_console_script_runs_without_traceback(tmp_path):
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "rerank-tui: error:" in result.stderr
+
+
+def test_default_model_is_the_rerank_layers():
+    from rerank_tui.cli.options import DEFAULT_MODEL
+    from rerank_tui.rerank import DEFAULT_MODEL as RERANK_DEFAULT
+
+    assert DEFAULT_MODEL == RERANK_DEFAULT
+
+
+def test_search_rerank_shows_both_orders_with_real_scores(capsys, folder, tiny_model_dir, monkeypatch, tmp_path):
+    from rerank_tui.rerank import build_reranker
+    from rerank_tui.recall import open_index
+    from rerank_tui.session.ranking import document_text
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    argv = ["search", folder, "DataLoader workers Jupyter", "--rerank", "--model", tiny_model_dir,
+            "--backend", "transformers", "--rerank-depth", "4", "--json", "--workspace", tmp_path / "ws"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["rank"] for r in records] == list(range(1, len(records) + 1))
+    assert [r["score"] for r in records] == sorted((r["score"] for r in records), reverse=True)
+    assert sorted(r["bm25_rank"] for r in records) == list(range(1, len(records) + 1))
+    hits = {h.passage.id: h for h in open_index(folder).index.search("DataLoader workers Jupyter", 4)}
+    reference = build_reranker("transformers", str(tiny_model_dir), cache=False)
+    expected = reference.score("DataLoader workers Jupyter", [document_text(hits[r["id"]]) for r in records])
+    assert [r["score"] for r in records] == pytest.approx(expected, abs=1e-5)
+    assert "CPU" in err  # the note that reranking runs on the CPU
+
+
+def test_search_rerank_writes_a_reranked_run(capsys, folder, tiny_model_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "q1", "text": "DataLoader workers"}\n{"id": "q2", "text": "useEffect cleanup"}\n')
+    out_file = tmp_path / "reranked.trec"
+    code, _, err = run(capsys, "search", folder, "--queries", queries, "--run", out_file, "--rerank",
+                       "--model", tiny_model_dir, "--backend", "transformers", "--preset", "code-focused",
+                       "--workspace", tmp_path / "ws")
+    assert code == 0, err
+    rows = [line.split() for line in out_file.read_text().splitlines()]
+    assert {r[5] for r in rows} == {"rerank-tui-qwen3"}
+    for qid in ("q1", "q2"):
+        scores = [float(r[4]) for r in rows if r[0] == qid]
+        assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["search", "{folder}", "q", "--rerank", "--model", "{missing}", "--backend", "transformers"], "hint"),
+        (["search", "{folder}", "q", "--rerank", "--preset", "nope"], "no preset named 'nope'"),
+        (["tui", "{missing}"], "does not exist"),
+    ],
+)
+def test_reranker_and_app_errors_are_one_line(capsys, folder, tmp_path, argv, message, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    paths = {"folder": folder, "missing": tmp_path / "no-such-model"}
+    code, _, err = run(capsys, *[a.format(**paths) for a in argv], "--workspace", tmp_path / "ws")
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("rerank-tui: error:") and message in err
+    assert "Traceback" not in err

@@ -184,7 +184,9 @@ def _run_rows(hits, ranked) -> list[tuple[str, int, float]]:
     """(docid, rank, score) for a TREC run: the reranked order when there is one."""
     if ranked is None:
         return [(h.passage.id, h.rank, h.score) for h in hits]
-    return [(r.hit.passage.id, r.rank, r.score) for r in ranked]
+    # Passages a cascade left unscored keep their place below the scored ones.
+    floor = min((r.score for r in ranked if r.score == r.score), default=0.0)
+    return [(r.hit.passage.id, r.rank, r.score if r.score == r.score else floor - r.rank * 1e-6) for r in ranked]
 
 
 def _print_reranked(index, query: str, ranked, *, as_json: bool, qid: str | None = None) -> None:
@@ -198,7 +200,7 @@ def _print_reranked(index, query: str, ranked, *, as_json: bool, qid: str | None
             record = {
                 "rank": r.rank,
                 "id": p.id,
-                "score": round(r.score, 6),
+                "score": None if r.score != r.score else round(r.score, 6),  # NaN: left unscored by a cascade
                 "bm25_rank": r.hit.rank,
                 "bm25_score": round(r.hit.score, 6),
                 "title": p.title,
@@ -209,8 +211,9 @@ def _print_reranked(index, query: str, ranked, *, as_json: bool, qid: str | None
                 record = {"query_id": qid, **record}
             print(json.dumps(record, ensure_ascii=False))
         else:
+            score = "     –" if r.score != r.score else f"{r.score:6.3f}"
             print(
-                f"{r.rank:>3}  {r.score:6.3f}  {movement(r.moved):>4} (bm25 #{r.hit.rank:<3} {r.hit.score:7.3f})  "
+                f"{r.rank:>3}  {score}  {movement(r.moved):>4} (bm25 #{r.hit.rank:<3} {r.hit.score:7.3f})  "
                 f"{one_line(p.id, 50)}  {one_line(p.title, 50)}"
             )
             print(f"     {one_line(text, 200)}")

@@ -30,7 +30,7 @@ def add_corpus_options(p: argparse.ArgumentParser) -> None:
 
 def add_reranker_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("reranker (Qwen3-Reranker)")
-    g.add_argument("--model", default=DEFAULT_MODEL, help=f"Hugging Face id or local folder (default: {DEFAULT_MODEL})")
+    g.add_argument("--model", help=f"Hugging Face id or local folder (default: {DEFAULT_MODEL}; with --url: the server's model)")
     g.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM on CUDA if installed, else transformers; http: a running vllm serve")
     g.add_argument("--url", help="base URL of a running `vllm serve` (implies --backend http)")
     g.add_argument("--device", help="transformers device, e.g. cuda:1 or cpu (default: cuda when available)")

@@ -40,9 +40,12 @@ def reranker_factory(args, on_note: Callable[[str], None] | None = None):
 def reranker_label(args) -> str:
     if args.cascade is not None:
         return f"cascade {args.cascade.name}"
+    from rerank_tui.cli.options import DEFAULT_MODEL
+
     backend = "http" if args.url and args.backend == "auto" else args.backend
     where = f" @ {args.url}" if args.url else ""
-    return f"{args.model.rstrip('/').split('/')[-1]} · {backend}{where}"
+    model = args.model or ("server model" if args.url else DEFAULT_MODEL)
+    return f"{model.rstrip('/').split('/')[-1]} · {backend}{where}"
 
 
 def resolve_instruction(args, presets) -> tuple[str, str | None]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rerank_tui.recall.index import Hit, index_text
-from rerank_tui.rerank.base import Cancel, Reranker, RerankStats, rank_scores
+from rerank_tui.rerank.base import Cancel, Reranker, RerankStats
 
 
 @dataclass(frozen=True, slots=True)
 class RerankedHit:
     hit: Hit  # the BM25 hit: `hit.rank` is its BM25 rank
-    score: float  # p(yes)
+    score: float  # p(yes); NaN when a cascade left it unscored
     rank: int  # 1-based rank after reranking
 
     @property
@@ -42,6 +42,8 @@ def rerank_hits(
     *,
     cancel: Cancel = None,
 ) -> tuple[list[RerankedHit], RerankStats]:
-    scores, stats = reranker.score_with_stats(query, [document_text(h) for h in hits], instruction, cancel=cancel)
-    ranked = [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(rank_scores(scores), start=1)]
+    """Hits in the reranker's order. `rank_with_stats`, not a sort of `score()`: a cascade
+    orders its top M by the large model and leaves the rest unscored (NaN) after them."""
+    results, stats = reranker.rank_with_stats(query, [document_text(h) for h in hits], instruction, cancel=cancel)
+    ranked = [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(results, start=1)]
     return ranked, stats

@@ -139,7 +139,8 @@ class RerankApp(App[None]):
 
     def _refresh_header(self) -> None:
         header = Text(no_wrap=True, overflow="ellipsis")
-        header.append(one_line(self.options.source, 40), style="bold")
+        source = self.options.source.rstrip("/")
+        header.append(one_line(source.rsplit("/", 1)[-1] or source, 30), style="bold")
         if self.index is not None:
             header.append(f" · {len(self.index.index)} passages")
         header.append(f" · index {self.index_state}")

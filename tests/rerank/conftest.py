@@ -14,9 +14,9 @@ def _hub_offline(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory):
-    """Folder of a random-weight Qwen3 with the reranker's tokenizer conventions."""
-    return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3"), seed=0)
+def tiny_model(tiny_model_dir):
+    """Folder of a random-weight Qwen3 with the reranker's tokenizer conventions (shared)."""
+    return tiny_model_dir
 
 
 @pytest.fixture(scope="session")

@@ -57,7 +57,8 @@ class ResultsTable(DataTable):
             cells: list = [Text(str(row.rank), justify="right")]
             if isinstance(row, RerankedHit):
                 style = "green" if row.moved > 0 else "red" if row.moved < 0 else "dim"
-                cells += [Text(movement(row.moved), style=style), Text(f"{row.score:.3f}", justify="right")]
+                score = "–" if row.score != row.score else f"{row.score:.3f}"  # NaN: not scored
+                cells += [Text(movement(row.moved), style=style), Text(score, justify="right")]
             else:
                 cells.append(Text(f"{hit.score:.2f}", justify="right"))
             cells += [label_badge(label, text), title_cell(hit.passage.title, hit.passage.id)]

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import re
 import resource
 import subprocess
 import sys
@@ -30,34 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SCIFACT = REPO.parent / "shared" / "eval" / "scifact"
-WORDS_PER_PASSAGE = 120
-
-
-def synthetic_passages(n: int, seed: int = 7) -> list[dict]:
-    text = (SCIFACT / "docs.jsonl").read_text(encoding="utf-8")
-    counts: dict[str, int] = {}
-    for w in re.findall(r"[A-Za-z][A-Za-z-]+", text):
-        counts[w] = counts.get(w, 0) + 1
-    vocab = sorted(counts, key=counts.get, reverse=True)
-    weights = [1 / (rank + 1) for rank in range(len(vocab))]  # Zipf
-    rng = random.Random(seed)
-    words = rng.choices(vocab, weights, k=n * WORDS_PER_PASSAGE)
-    return [
-        {"id": f"p{i}", "title": "", "text": " ".join(words[i * WORDS_PER_PASSAGE : (i + 1) * WORDS_PER_PASSAGE])}
-        for i in range(n)
-    ]
-
-
-def queries() -> list[str]:
-    lines = (SCIFACT / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["text"] for line in lines]
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+from synthetic import SCIFACT, percentile, queries, synthetic_passages, write_jsonl
 
 
 def worker_search(engine: str, n: int, max_queries: int) -> dict:
@@ -124,10 +95,7 @@ def main() -> None:
         fast = run_worker("search", "bm25s", str(n), "300")
         slow = run_worker("search", "rank-bm25", str(n), "300" if n <= 10_000 else "30") if n <= 100_000 else None
         with tempfile.TemporaryDirectory() as tmp:
-            corpus = Path(tmp) / "corpus.jsonl"
-            with open(corpus, "w", encoding="utf-8") as fh:
-                for d in synthetic_passages(n):
-                    fh.write(json.dumps(d) + "\n")
+            corpus = write_jsonl(Path(tmp) / "corpus.jsonl", n)
             env = os.environ | {"RERANK_TUI_CACHE_DIR": str(Path(tmp) / "cache")}
             cold = run_worker("reopen", str(corpus), env=env)
             warm = run_worker("reopen", str(corpus), env=env)

@@ -89,16 +89,16 @@ class Bm25sEngine:
         ids = [vocab[t] for t in query_tokens if t in vocab]
         n = self._model.scores["num_docs"]
         if not ids:
-            return np.zeros(n, dtype=np.float32)
-        # Repeated query terms count once per occurrence, as in Lucene's query-term sum.
+            return np.zeros(n, dtype=np.float64)
         s = self._model.scores
         data, indices, indptr = s["data"], s["indices"], s["indptr"]
-        out = np.zeros(n, dtype=np.float32)
-        for tid in ids:
-            start, end = indptr[tid], indptr[tid + 1]
-            # Within one term's column each passage appears once, so fancy-index += is exact.
-            out[indices[start:end]] += data[start:end]
-        return out
+        # Gather each query term's column of precomputed scores and sum per passage in one
+        # C loop (np.bincount): about twice as fast as repeated fancy-index additions.
+        # A repeated query term counts once per occurrence, as in Lucene's sum over terms.
+        spans = [(indptr[t], indptr[t + 1]) for t in ids]
+        rows = np.concatenate([indices[a:b] for a, b in spans])
+        weights = np.concatenate([data[a:b] for a, b in spans])
+        return np.bincount(rows, weights=weights, minlength=n)
 
 
 class RankBm25Engine:

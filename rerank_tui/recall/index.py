@@ -72,13 +72,15 @@ class Index:
         if k <= 0 or not self.passages:
             return []
         scores = self.scores(query)
-        matched = np.flatnonzero(scores > 0)
-        if matched.size > k:
-            # Partition on the k-th best score, keeping every passage tied with it.
-            kth = np.partition(scores[matched], matched.size - k)[matched.size - k]
-            matched = matched[scores[matched] >= kth]
-        order = np.lexsort((matched, -scores[matched]))[:k]
-        top = matched[order]
+        candidates = np.flatnonzero(scores > 0)
+        if candidates.size > k:
+            # Keep the passages scoring at least the k-th best score (ties included). Selecting
+            # among matching passages only keeps the worst case low: zeros are never partitioned.
+            matched = scores[candidates]
+            kth = matched[np.argpartition(matched, candidates.size - k)[candidates.size - k :]].min()
+            candidates = candidates[matched >= kth]
+        order = np.lexsort((candidates, -scores[candidates]))[:k]
+        top = candidates[order]
         return [
             Hit(rank=r, score=float(scores[i]), index=int(i), passage=self.passages[i])
             for r, i in enumerate(top, start=1)

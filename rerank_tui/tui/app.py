@@ -40,6 +40,7 @@ from rerank_tui.tui.widgets.query_input import QueryInput
 from rerank_tui.tui.widgets.results import ResultsPane, ResultsTable
 
 BM25_DEBOUNCE_S = 0.05
+BM25_FAST_S = 0.01  # searches faster than this run on every key, undebounced
 INSTRUCTION_DEBOUNCE_S = 0.8
 
 
@@ -61,6 +62,17 @@ class AppOptions:
 def format_stats(stats: RerankStats) -> str:
     rate = f"{stats.pairs_per_second:.0f} pairs/s" if stats.seconds > 0 and stats.pairs > stats.cache_hits else "all cached"
     return f"rerank: {stats.pairs} pairs · {stats.seconds * 1000:.0f} ms · {rate} · {stats.cache_hits} cache hits"
+
+
+def reranker_device(reranker) -> str:
+    """Where a reranker runs, for the header: `cpu`, `cuda:0`, or the kind of backend."""
+    while reranker is not None and hasattr(reranker, "backend"):
+        reranker = reranker.backend  # through caching wrappers
+    device = getattr(reranker, "device", None)
+    if device is not None:
+        return str(device)
+    identity = getattr(reranker, "identity", "")
+    return identity.split(":", 1)[0] if identity.startswith(("vllm", "http", "cascade")) else ""
 
 
 class RerankApp(App[None]):
@@ -88,6 +100,7 @@ class RerankApp(App[None]):
         self._instruction_timer = None
         self._rerank_lock = threading.Lock()
         self._model_started = 0.0
+        self._bm25_seconds = 0.0
         presets = self.workspace.presets
         if options.instruction is not None:
             self.initial_instruction = options.instruction
@@ -142,12 +155,14 @@ class RerankApp(App[None]):
         source = self.options.source.rstrip("/")
         header.append(one_line(source.rsplit("/", 1)[-1] or source, 30), style="bold")
         if self.index is not None:
-            header.append(f" · {len(self.index.index)} passages")
+            header.append(f" · {len(self.index.index)} passages", style="not bold")
         header.append(f" · index {self.index_state}")
         header.append(f" │ {self.options.reranker_label}")
         if self.reranker_state == "loading":
             header.append(f" · loading {time.monotonic() - self._model_started:.0f}s", style="yellow")
         elif self.reranker_state == "ready":
+            device = reranker_device(self.reranker)
+            header.append(f" · {device}" if device else "")
             header.append(" · ready", style="green")
         elif self.reranker_state == "failed":
             header.append(" · failed", style="bold red")
@@ -241,11 +256,15 @@ class RerankApp(App[None]):
     @work(thread=True, exclusive=True, group="bm25", exit_on_error=False, name="bm25")
     def search_bm25(self, query: str, debounce: bool = True) -> None:
         worker = get_current_worker()
-        if debounce:
+        # Debounce only when searching is slow enough for a burst of keys to queue up work;
+        # a fast index answers every key at once (a newer key cancels the older worker).
+        if debounce and self._bm25_seconds > BM25_FAST_S:
             time.sleep(BM25_DEBOUNCE_S)
         if worker.is_cancelled or self.index is None:
             return
+        started = time.perf_counter()
         hits = self.index.index.search(query, self.options.bm25_k) if query.strip() else []
+        self._bm25_seconds = time.perf_counter() - started
         if not worker.is_cancelled:
             self.call_from_thread(self._show_bm25, query, hits)
 

@@ -14,6 +14,12 @@ if [[ "${1:-}" == "--quick" ]]; then quick=1; shift; fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --disable-pip-version-check -q torch==2.13.0 -e '.[test]'
 
+# The end-to-end test drives the app in a real terminal through tmux.
+if ! command -v tmux >/dev/null 2>&1 && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get install -y -qq tmux >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq tmux >/dev/null 2>&1; }) \
+        || echo "note: could not install tmux; the terminal test will fail in CI" >&2
+fi
+
 if [[ $quick == 1 ]]; then
     exec .venv/bin/python -m pytest -m "not slow and not vllm" "$@"
 fi

@@ -280,3 +280,66 @@ async def test_bm25_works_while_the_model_is_still_loading(make_app):
         assert row_ids(app, "bm25") == ["react.md#1"]
         release.set()
         await settle(app, pilot)
+
+
+def test_readme_key_table_names_every_binding():
+    from pathlib import Path
+
+    from rerank_tui.tui.bindings import APP_BINDINGS, RESULTS_BINDINGS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [b.id for b in APP_BINDINGS + RESULTS_BINDINGS if f"`{b.id}`" not in readme and b.id not in ("label_2", "label_1")]
+    assert not missing
+
+
+async def test_command_palette_lists_presets_and_switches(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"Preset: chinese")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.instruction == app.workspace.presets.get("chinese")
+        assert "preset chinese" in app.query_one("#instruction-title", Static).render().plain
+
+
+async def test_picker_renames_and_deletes_presets(make_app, workspace_dir):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+
+        async def pick(name: str, key: str) -> None:
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            options = app.screen.query_one("#picker-list")
+            options.highlighted = [o.id for o in options.options].index(name)
+            await pilot.press(key)
+            await pilot.pause()
+
+        await pick("code-focused", "d")
+        assert "code-focused" not in yaml.safe_load((workspace_dir / "presets.yaml").read_text())["presets"]
+        await pick("chinese", "r")
+        for _ in range(len("chinese")):
+            await pilot.press("backspace")
+        await pilot.press(*"zh", "enter")
+        await pilot.pause()
+        names = list(yaml.safe_load((workspace_dir / "presets.yaml").read_text())["presets"])
+        assert names == ["default", "domain-expert", "zh"]
+
+
+async def test_a_corrupt_labels_file_is_reported_and_never_overwritten(make_app, workspace_dir):
+    workspace_dir.mkdir(parents=True)
+    broken = "version: 1\nqueries:\n  q:\n    - doc: a#1\n      grade: 9\n"
+    (workspace_dir / "labels.yaml").write_text(broken)
+    app = make_app(reranker=None)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(app, pilot)
+        assert any("labels.yaml:3" in str(n.message) for n in app._notifications)
+        await type_query(app, pilot, "useEffect")
+        pane(app, "bm25").table.focus()
+        await pilot.press("3")
+        assert (workspace_dir / "labels.yaml").read_text() == broken
+        assert any("NOT saved" in str(n.message) for n in app._notifications)

@@ -14,11 +14,13 @@ from rerank_tui.corpus.walk import FileEntry, display_path, walk
 # Bump when the same files would give different passages (chunking, decoding, id rules), so
 # every index cache keyed by the fingerprint is rebuilt.
 CORPUS_FORMAT = "1"
-BEIR_CORPUS = "corpus.jsonl"
+# A folder holding one of these is a test collection, not a folder of documents: BEIR's
+# corpus.jsonl, or docs.jsonl beside queries.jsonl and qrels (the layout of shared/eval).
+COLLECTION_FILES = ("corpus.jsonl", "docs.jsonl")
 
 
 def detect_kind(path: str | os.PathLike) -> str:
-    """"beir" (a folder holding corpus.jsonl), "jsonl" (a *.jsonl file) or "folder"."""
+    """"beir" (a folder holding corpus.jsonl or docs.jsonl), "jsonl" (a *.jsonl file) or "folder"."""
     path = Path(path)
     try:
         st = path.stat()
@@ -27,14 +29,16 @@ def detect_kind(path: str | os.PathLike) -> str:
     except OSError as exc:
         raise CorpusError(f"cannot open {display_path(path)}: {exc.strerror or exc}") from None
     if stat.S_ISDIR(st.st_mode):
-        return "beir" if (path / BEIR_CORPUS).is_file() else "folder"
+        return "beir" if any((path / name).is_file() for name in COLLECTION_FILES) else "folder"
     if stat.S_ISREG(st.st_mode) and path.suffix.lower() == ".jsonl":
         return "jsonl"
     raise CorpusError(f"{display_path(path)} is not a folder or a .jsonl file")
 
 
 def _records_file(source: Path, kind: str) -> Path:
-    return source / BEIR_CORPUS if kind == "beir" else source
+    if kind != "beir":
+        return source
+    return next(source / name for name in COLLECTION_FILES if (source / name).is_file())
 
 
 def load_corpus(

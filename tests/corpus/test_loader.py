@@ -301,3 +301,13 @@ def test_scifact_split_records():
     corpus = load_corpus(eval_collection("scifact") / "docs.jsonl", CorpusOptions(split_records=True))
     assert len(corpus.passages) > 5183 and corpus.files_read == 5183
     assert all(p.id == p.doc or p.id.startswith(p.doc + "#") for p in corpus.passages)
+
+
+def test_a_folder_holding_docs_jsonl_is_a_collection(tmp_path):
+    from rerank_tui.corpus import detect_kind, load_corpus
+
+    (tmp_path / "docs.jsonl").write_text('{"id": "d1", "title": "T", "text": "hello world"}\n')
+    (tmp_path / "queries.jsonl").write_text('{"id": "q1", "text": "hello"}\n')
+    assert detect_kind(tmp_path) == "beir"
+    corpus = load_corpus(tmp_path)
+    assert [p.id for p in corpus.passages] == ["d1"]

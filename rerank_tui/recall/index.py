@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ def index_text(passage: Passage) -> str:
 class Index:
     def __init__(
         self,
-        passages: list[Passage],
+        passages: Sequence[Passage],
         engine: Engine,
         tokenizer: Tokenizer,
         params: BM25Params,
@@ -40,7 +41,7 @@ class Index:
     @classmethod
     def build(
         cls,
-        passages: list[Passage],
+        passages: Sequence[Passage],
         *,
         engine: str = "bm25s",
         params: BM25Params = BM25Params(),

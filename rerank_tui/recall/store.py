@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rerank_tui.corpus import Corpus, CorpusOptions, Skipped, corpus_fingerprint, load_corpus
-from rerank_tui.corpus.passage import Passage
 from rerank_tui.paths import cache_dir
 from rerank_tui.recall.engines import BM25Params, Bm25sEngine, RankBm25Engine
 from rerank_tui.recall.index import Index, index_text
+from rerank_tui.recall.passage_store import StoredPassages, save_passages
 from rerank_tui.recall.tokenize import Tokenizer
 
-STORE_VERSION = "1"
-_FIELDS = ("id", "doc", "title", "text", "start", "end")
+STORE_VERSION = "2"
 
 
 @dataclass
@@ -109,10 +108,7 @@ def _save(home: Path, key: str, index: Index, stats: CorpusStats) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        passages = index.passages
-        columns = {f: [getattr(p, f) for p in passages] for f in _FIELDS}
-        with open(tmp / "passages.json", "w", encoding="utf-8") as fh:
-            json.dump(columns, fh, ensure_ascii=False)
+        save_passages(index.passages, tmp)
         index.engine.save(tmp)
         meta = {
             "version": STORE_VERSION,
@@ -148,9 +144,7 @@ def _load(entry: Path, engine: str, params: BM25Params, tokenizer: Tokenizer):
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
         if meta.get("version") != STORE_VERSION or meta.get("engine") != engine:
             return None
-        with open(entry / "passages.json", encoding="utf-8") as fh:
-            columns = json.load(fh)
-        passages = [Passage(*row) for row in zip(*(columns[f] for f in _FIELDS))]
+        passages = StoredPassages(entry)
         if engine == "bm25s":
             built = Bm25sEngine.load(entry)
         else:

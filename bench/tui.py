@@ -8,8 +8,9 @@
    Measured with `--no-rerank` and with a reranker configured (`--model`, default: a tiny
    random Qwen3 built on the spot), to show the model loads after the first frame.
 2. Keystroke latency: the app on a synthetic corpus of N passages (index already cached);
-   for each SciFact query, its characters are typed one by one and for each key the time
-   until the BM25 pane shows the results for the new text is recorded.
+   for each SciFact query, its first 25 characters are typed one by one, and for each key
+   the time from the query box changing to the frame after the BM25 pane was refilled with
+   that text's hits is recorded (search, thread hop, table rebuild and redraw included).
 Targets: first frame <= 1 s; keystroke p95 <= 50 ms at 100k passages.
 """
 
@@ -35,6 +36,7 @@ HEAVY = ("torch", "transformers", "vllm")
 def child_first_frame(argv: list[str]) -> None:
     """Run the real CLI with the app patched to report its first frame, then exit."""
     from rerank_tui.tui import app as app_module
+
 
     original = app_module.RerankApp.on_mount
 
@@ -65,37 +67,82 @@ def first_frame(argv: list[str], env: dict) -> dict:
     return {"seconds": record["first_frame"] - started, "heavy": record["heavy"]}
 
 
-async def keystroke_latency(corpus: Path, max_queries: int) -> list[float]:
+async def bare_table_refresh(size: tuple[int, int], rounds: int = 30) -> list[float]:
+    """The floor: a bare Textual DataTable refilled with 100 one-line rows, to the next frame."""
+    from rich.text import Text
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    rows = [Text(f"{i:3}  {i * 0.37:7.2f}   ·   a passage title {i} › a heading › more words", no_wrap=True) for i in range(100)]
+
+    class Bare(App):
+        def compose(self):
+            yield DataTable(cursor_type="row")
+
+    app, times = Bare(), []
+    async with app.run_test(size=size) as pilot:
+        table = app.query_one(DataTable)
+        table.add_column("row", key="row")
+        for _ in range(rounds):
+            drawn = asyncio.Event()
+            started = time.perf_counter()
+            table.clear()
+            for i, row in enumerate(rows):
+                table.add_row(row, key=str(i))
+            app.call_after_refresh(drawn.set)
+            await drawn.wait()
+            times.append((time.perf_counter() - started) * 1000)
+            await pilot.pause(0.05)
+    return times
+
+
+async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int] = (120, 40)) -> list[float]:
+    """Milliseconds from a key changing the query box to the frame after the BM25 pane was
+    refilled with that text's hits (thread hop, search, table rebuild and redraw included).
+    Pilot drives the keys; its own waiting is not part of the measure."""
     from rerank_tui.recall import open_index
     from rerank_tui.session.workspace import Workspace
     from rerank_tui.tui.app import AppOptions, RerankApp
 
-    with tempfile.TemporaryDirectory() as ws:
-        app = RerankApp(
-            AppOptions(
-                source=str(corpus),
-                open_index=partial(open_index, corpus),
-                make_reranker=None,
-                reranker_label="none",
-                workspace=Workspace.open(Path(ws)),
+    changed_at: dict[str, float] = {}
+    latencies: list[float] = []
+    search, show = RerankApp.search_bm25, RerankApp._show_bm25
+
+    def timed_search(self, query, debounce=True):
+        changed_at[query] = time.perf_counter()
+        return search(self, query, debounce)
+
+    def timed_show(self, query, hits):
+        show(self, query, hits)
+        started = changed_at.pop(query, None)
+        if started is not None:
+            self.call_after_refresh(lambda: latencies.append((time.perf_counter() - started) * 1000))
+
+    RerankApp.search_bm25, RerankApp._show_bm25 = timed_search, timed_show
+    try:
+        with tempfile.TemporaryDirectory() as ws:
+            app = RerankApp(
+                AppOptions(
+                    source=str(corpus),
+                    open_index=partial(open_index, corpus),
+                    make_reranker=None,
+                    reranker_label="none",
+                    workspace=Workspace.open(Path(ws)),
+                )
             )
-        )
-        latencies: list[float] = []
-        async with app.run_test(size=(120, 40)) as pilot:
-            while app.index is None:
-                await pilot.pause(0.05)
-            query_input = app.query_one("#query")
-            for text in queries()[:max_queries]:
-                query_input.value = ""
-                await pilot.pause(0.05)
-                for ch in text[:25]:
-                    expected = query_input.value + ch
-                    started = time.perf_counter()
-                    await pilot.press(ch if ch != " " else "space")
-                    while app.bm25_query != expected:
-                        await asyncio.sleep(0.0005)
-                    latencies.append((time.perf_counter() - started) * 1000)
-        return latencies
+            async with app.run_test(size=size) as pilot:
+                while app.index is None:
+                    await pilot.pause(0.05)
+                query_input = app.query_one("#query")
+                for text in queries()[:max_queries]:
+                    query_input.value = ""
+                    await pilot.pause(0.05)
+                    for ch in text[:25]:
+                        await pilot.press(ch if ch != " " else "space")
+                    await pilot.pause(0.1)
+    finally:
+        RerankApp.search_bm25, RerankApp._show_bm25 = search, show
+    return latencies
 
 
 def main() -> None:
@@ -126,7 +173,10 @@ def main() -> None:
 
         corpus = write_jsonl(Path(tmp) / "corpus.jsonl", args.passages)
         subprocess.run([sys.executable, "-m", "rerank_tui.cli", "index", str(corpus)], env=env, check=True, capture_output=True)
-        latencies = asyncio.run(keystroke_latency(corpus, args.queries))
+        small = asyncio.run(keystroke_latency(corpus, args.queries, (80, 24)))
+        large = asyncio.run(keystroke_latency(corpus, args.queries, (120, 40)))
+        floor_small = asyncio.run(bare_table_refresh((80, 24)))
+        floor_large = asyncio.run(bare_table_refresh((120, 40)))
 
     print(f"{'measure':<52} | {'value':>10} | target")
     print("-" * 80)
@@ -135,8 +185,11 @@ def main() -> None:
         seconds = sorted(r["seconds"] for r in runs)[1]
         heavy = sorted({m for r in runs for m in r["heavy"]}) or ["none"]
         print(f"{name:<52} | {seconds:>8.2f} s | <= 1 s; heavy imports before it: {', '.join(heavy)}")
-    print(f"{f'keystroke -> BM25 pane p50 ({args.passages:,} passages)':<52} | {percentile(latencies, 0.5):>7.1f} ms |")
-    print(f"{f'keystroke -> BM25 pane p95 ({len(latencies)} keys)':<52} | {percentile(latencies, 0.95):>7.1f} ms | <= 50 ms")
+    for size, lat, floor in (("80x24", small, floor_small), ("120x40", large, floor_large)):
+        label = f"keystroke -> BM25 pane at {size}, {args.passages:,} passages"
+        print(f"{label + ' p50':<52} | {percentile(lat, 0.5):>7.1f} ms |")
+        print(f"{label + ' p95':<52} | {percentile(lat, 0.95):>7.1f} ms | <= 50 ms ({len(lat)} keys)")
+        print(f"{'  bare DataTable refill, same size, p50 (the floor)':<52} | {percentile(floor, 0.5):>7.1f} ms |")
 
 
 if __name__ == "__main__":

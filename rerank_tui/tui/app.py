@@ -279,7 +279,8 @@ class RerankApp(App[None]):
         pane.table.show(hits, self._label_of)
         if self.reranked_for and self.reranked_for[0] != query:
             self._clear_reranked("query changed · Enter reranks")
-        self._update_preview()
+        # The preview follows a frame later: the hits come first while typing.
+        self.call_after_refresh(self._update_preview)
 
     def _clear_reranked(self, message: str) -> None:
         self.reranked = []

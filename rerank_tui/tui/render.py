@@ -21,14 +21,15 @@ def literal(text: str, width: int = 200) -> Text:
 
 
 def title_cell(title: str, passage_id: str, width: int = 80) -> Text:
-    """A hit's title for a table row: the innermost headings first (they tell passages of
-    one file apart), then, dimmed, the file and passage number."""
+    """A hit's title for a table row: the innermost heading first (it tells passages of one
+    file apart in a narrow pane), then, dimmed, the file and passage number. The preview
+    shows the whole heading path."""
     parts = [p for p in (title or "").split(" › ") if p]
     number = passage_id.rsplit("#", 1)[-1] if "#" in passage_id else ""
     where = f"{parts[0]}#{number}" if parts and number else (parts[0] if parts else passage_id)
     if len(parts) < 2:
         return literal(where, width)
-    cell = Text(one_line(" › ".join(parts[1:][-2:]), width), no_wrap=True, overflow="ellipsis")
+    cell = Text(one_line(parts[-1], width), no_wrap=True, overflow="ellipsis")
     cell.append("  " + one_line(where, 40), style="dim")
     return cell
 

@@ -12,7 +12,7 @@ from rerank_tui.session.ranking import document_text
 from rerank_tui.tui import app as app_module
 from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
-from rerank_tui.tui.widgets.results import ResultsPane
+from rerank_tui.tui.widgets.results import ROW, ResultsPane
 from tests.tui.conftest import settle
 
 
@@ -25,7 +25,11 @@ def row_ids(app, which: str) -> list[str]:
 
 
 def cell_text(app, which: str, row: str, column: str) -> str:
-    return str(pane(app, which).table.get_cell(row, column))
+    """One part of a displayed row ("#", "Δ", "p(yes)", "BM25", "lbl", "title")."""
+    table = pane(app, which).table
+    part = table.cell_parts(table.rows_shown[row], app._label_of)[column].plain
+    assert part in table.get_cell(row, ROW).plain  # what the builder made is what is shown
+    return part
 
 
 async def type_query(app, pilot, text: str) -> None:
@@ -70,7 +74,7 @@ async def test_enter_reranks_in_score_order_with_real_scores(make_app, tiny_mode
         assert [r.score for r in ranked] == pytest.approx(expected, abs=1e-5)
         # Movement against BM25 is shown.
         first = ranked[0]
-        moved = cell_text(app, "rerank", first.hit.passage.id, "moved")
+        moved = cell_text(app, "rerank", first.hit.passage.id, "Δ")
         assert moved == ("=" if first.moved == 0 else ("▲" if first.moved > 0 else "▼") + str(abs(first.moved)))
         assert "pairs" in app.query_one("#status", Static).render().plain
 
@@ -89,7 +93,7 @@ async def test_label_keys_save_labels_that_load_back(make_app, workspace_dir):
         assert stored.get("DataLoader", first).grade == 3
         assert stored.get("DataLoader", second).grade == 1
         assert stored.queries == app.workspace.labels.queries
-        assert cell_text(app, "bm25", first, "label") == "3"
+        assert cell_text(app, "bm25", first, "lbl") == "3"
         await pilot.press("up", "x")
         assert LabelStore.load(workspace_dir / "labels.yaml").get("DataLoader", second) is None
         await pilot.press("u")
@@ -109,15 +113,15 @@ async def test_a_label_shows_in_both_panes_and_in_the_passage_view(make_app):
         table.focus()
         top = row_ids(app, "rerank")[0]
         await pilot.press("2")
-        assert cell_text(app, "rerank", top, "label") == "2"
-        assert cell_text(app, "bm25", top, "label") == "2"
+        assert cell_text(app, "rerank", top, "lbl") == "2"
+        assert cell_text(app, "bm25", top, "lbl") == "2"
         await pilot.press("up", "enter")
         assert isinstance(app.screen, PassageScreen)
         await pilot.press("0")
         assert app.workspace.labels.get("DataLoader workers", top).grade == 0
         await pilot.press("escape")
         assert not isinstance(app.screen, PassageScreen)
-        assert cell_text(app, "bm25", top, "label") == "0"
+        assert cell_text(app, "bm25", top, "lbl") == "0"
 
 
 async def test_changed_passage_flags_its_label(make_app, workspace_dir):
@@ -127,7 +131,7 @@ async def test_changed_passage_flags_its_label(make_app, workspace_dir):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await type_query(app, pilot, "worker seed")
-        assert cell_text(app, "bm25", "pytorch/seeds.md#1", "label") == "3!"
+        assert cell_text(app, "bm25", "pytorch/seeds.md#1", "lbl") == "3!"
 
 
 async def test_preset_save_and_switch(make_app, workspace_dir, fast_debounce):

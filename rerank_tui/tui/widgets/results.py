@@ -1,4 +1,9 @@
-"""A result pane: a title, a table of hits, and a message line for states and errors."""
+"""A result pane: a title, a table of hits, and a message line for states and errors.
+
+Each row is one pre-formatted cell (rank, movement, score, label, title in fixed-width
+parts): a DataTable renders and measures every cell separately, and one cell per row keeps
+a 100-row refresh within a frame budget (see bench/tui.py).
+"""
 
 from __future__ import annotations
 
@@ -16,26 +21,46 @@ from rerank_tui.tui.bindings import RESULTS_BINDINGS
 from rerank_tui.tui.render import label_badge, title_cell
 
 LabelOf = Callable[[Hit], tuple[Label | None, str]]  # (label, current passage text)
+ROW = "row"  # the one column's key
+
+# (name, width, justify) of each part of a row, before the title.
+BM25_PARTS = (("#", 3, "right"), ("BM25", 7, "right"), ("lbl", 4, "center"))
+RERANK_PARTS = (("#", 3, "right"), ("Δ", 5, "center"), ("p(yes)", 7, "right"), ("lbl", 4, "center"))
+
+
+def _pad(text: Text, width: int, justify: str) -> Text:
+    text = text.copy()
+    text.truncate(width, overflow="ellipsis")
+    gap = width - text.cell_len
+    if justify == "right":
+        return Text(" " * gap) + text
+    if justify == "center":
+        return Text(" " * (gap // 2)) + text + Text(" " * (gap - gap // 2))
+    return text + Text(" " * gap)
+
+
+def header_label(parts) -> Text:
+    label = Text(style="bold")
+    for name, width, justify in parts:
+        label.append_text(_pad(Text(name), width, justify))
+        label.append(" ")
+    label.append("title")
+    return label
 
 
 class ResultsTable(DataTable):
     BINDINGS = RESULTS_BINDINGS
 
     def __init__(self, *, reranked: bool, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.reranked = reranked
+        self.parts = RERANK_PARTS if reranked else BM25_PARTS
         self.hits: dict[str, Hit] = {}
+        self.rows_shown: dict[str, Hit | RerankedHit] = {}
+        self._generation = 0  # bumped by every `show`; late additions of older rows are dropped
 
     def on_mount(self) -> None:
-        if self.reranked:
-            self.add_column("#", key="rank", width=3)
-            self.add_column("Δ", key="moved", width=4)
-            self.add_column("p(yes)", key="score", width=6)
-        else:
-            self.add_column("#", key="rank", width=3)
-            self.add_column("BM25", key="score", width=6)
-        self.add_column("lbl", key="label", width=3)
-        self.add_column("title", key="title")
+        self.add_column(header_label(self.parts), key=ROW)
 
     @property
     def current_hit(self) -> Hit | None:
@@ -44,32 +69,68 @@ class ResultsTable(DataTable):
         row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         return self.hits.get(str(row_key.value))
 
+    def cell_parts(self, row: Hit | RerankedHit, label_of: LabelOf) -> dict[str, Text]:
+        """The displayed parts of a row, by column name (also what tests read)."""
+        hit = row.hit if isinstance(row, RerankedHit) else row
+        label, text = label_of(hit)
+        parts = {"#": Text(str(row.rank))}
+        if isinstance(row, RerankedHit):
+            style = "green" if row.moved > 0 else "red" if row.moved < 0 else "dim"
+            parts["Δ"] = Text(movement(row.moved), style=style)
+            parts["p(yes)"] = Text("–" if row.score != row.score else f"{row.score:.3f}")  # NaN: unscored
+        else:
+            parts["BM25"] = Text(f"{hit.score:.2f}")
+        parts["lbl"] = label_badge(label, text)
+        parts["title"] = title_cell(hit.passage.title, hit.passage.id)
+        return parts
+
+    def _cell(self, row: Hit | RerankedHit, label_of: LabelOf) -> Text:
+        parts = self.cell_parts(row, label_of)
+        cell = Text(no_wrap=True, overflow="ellipsis")
+        for name, width, justify in self.parts:
+            cell.append_text(_pad(parts[name], width, justify))
+            cell.append(" ")
+        cell.append_text(parts["title"])
+        return cell
+
     def show(self, rows: list[Hit] | list[RerankedHit], label_of: LabelOf) -> None:
-        """Replace the rows, keeping the cursor on the same passage when it is still there."""
+        """Replace the rows, keeping the cursor on the same passage when it is still there.
+
+        Rows that fit on screen are added now, the rest after the next frame, so the first
+        frame never waits for rows below it.
+        """
         current = self.current_hit
         keep = current.passage.id if current else None
+        self._generation += 1
         self.clear()
         self.hits = {}
+        self.rows_shown = {}
+        first = max(self.size.height, 20) + 5
+        self._add_rows(rows[:first], label_of)
+        if len(rows) > first:
+            self.call_after_refresh(self._add_later, self._generation, rows[first:], label_of, keep)
+        self._restore_cursor(keep)
+
+    def _add_later(self, generation: int, rows, label_of: LabelOf, keep: str | None) -> None:
+        if generation == self._generation:  # not replaced meanwhile
+            self._add_rows(rows, label_of)
+            self._restore_cursor(keep)
+
+    def _restore_cursor(self, keep: str | None) -> None:
+        current = self.current_hit
+        if keep in self.hits and current is not None and current.passage.id != keep:
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    def _add_rows(self, rows, label_of: LabelOf) -> None:
         for row in rows:
             hit = row.hit if isinstance(row, RerankedHit) else row
             self.hits[hit.passage.id] = hit
-            label, text = label_of(hit)
-            cells: list = [Text(str(row.rank), justify="right")]
-            if isinstance(row, RerankedHit):
-                style = "green" if row.moved > 0 else "red" if row.moved < 0 else "dim"
-                score = "–" if row.score != row.score else f"{row.score:.3f}"  # NaN: not scored
-                cells += [Text(movement(row.moved), style=style), Text(score, justify="right")]
-            else:
-                cells.append(Text(f"{hit.score:.2f}", justify="right"))
-            cells += [label_badge(label, text), title_cell(hit.passage.title, hit.passage.id)]
-            self.add_row(*cells, key=hit.passage.id)
-        if keep in self.hits:
-            self.move_cursor(row=self.get_row_index(keep), animate=False)
+            self.rows_shown[hit.passage.id] = row
+            self.add_row(self._cell(row, label_of), key=hit.passage.id)
 
     def refresh_labels(self, label_of: LabelOf) -> None:
-        for pid, hit in self.hits.items():
-            label, text = label_of(hit)
-            self.update_cell(pid, "label", label_badge(label, text))
+        for pid, row in self.rows_shown.items():
+            self.update_cell(pid, ROW, self._cell(row, label_of))
 
 
 class ResultsPane(Vertical):
@@ -79,6 +140,8 @@ class ResultsPane(Vertical):
         super().__init__(id=id, classes="pane")
         self._title = title
         self._reranked = reranked
+        self._message: str | Text = ""
+        self._error = False
 
     def compose(self) -> ComposeResult:
         yield Static(self._title, classes="pane-title", markup=False)
@@ -90,9 +153,14 @@ class ResultsPane(Vertical):
         return self.query_one(ResultsTable)
 
     def set_title(self, title: str) -> None:
-        self.query_one(".pane-title", Static).update(title)
+        if title != self._title:  # an update costs a layout pass: skip it when nothing changed
+            self._title = title
+            self.query_one(".pane-title", Static).update(title)
 
     def set_message(self, message: str | Text = "", *, error: bool = False) -> None:
+        if message == self._message and error == self._error:
+            return
+        self._message, self._error = message, error
         widget = self.query_one(".pane-message", Static)
         widget.update(message)
         widget.set_class(bool(message), "visible")

@@ -58,22 +58,31 @@ def corpus_settings(args):
     return options, params
 
 
-def open_from_args(args):
-    from rerank_tui.corpus import CorpusError
+def index_opener(args):
+    """`open_index` bound to the options (call it with `progress=`); UserError on bad options."""
+    from functools import partial
+
     from rerank_tui.recall import open_index
 
     options, params = corpus_settings(args)
+    return partial(
+        open_index,
+        args.path,
+        options=options,
+        engine=args.engine,
+        params=params,
+        rebuild=args.rebuild,
+        use_cache=not args.no_cache,
+    )
+
+
+def open_from_args(args):
+    from rerank_tui.corpus import CorpusError
+
+    opener = index_opener(args)
     progress = _progress_printer()
     try:
-        return open_index(
-            args.path,
-            options=options,
-            engine=args.engine,
-            params=params,
-            rebuild=args.rebuild,
-            use_cache=not args.no_cache,
-            progress=progress,
-        )
+        return opener(progress=progress)
     except CorpusError as exc:
         raise UserError(str(exc)) from None
     finally:

@@ -6,24 +6,22 @@ once; only a missing corpus path stops here.
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 from rerank_tui.cli.errors import UserError
 
 
 def cmd_tui(args) -> int:
-    from rerank_tui.cli.headless import corpus_settings
+    from rerank_tui.cli.headless import index_opener
     from rerank_tui.cli.reranking import reranker_factory, reranker_label, resolve_instruction
     from rerank_tui.paths import config_dir
-    from rerank_tui.recall import open_index
     from rerank_tui.session.workspace import Workspace
 
     if not Path(args.path).exists():
         raise UserError(f"{args.path} does not exist")
     if args.k <= 0 or args.rerank_depth <= 0:
         raise UserError("-k and --rerank-depth must be positive")
-    options, params = corpus_settings(args)
+    opener = index_opener(args)
     workspace = Workspace.open(args.workspace)
     instruction, preset = resolve_instruction(args, workspace.presets)
 
@@ -34,15 +32,7 @@ def cmd_tui(args) -> int:
     app = RerankApp(
         AppOptions(
             source=str(args.path),
-            open_index=partial(
-                open_index,
-                args.path,
-                options=options,
-                engine=args.engine,
-                params=params,
-                rebuild=args.rebuild,
-                use_cache=not args.no_cache,
-            ),
+            open_index=opener,
             make_reranker=None if args.no_rerank else reranker_factory(args),
             reranker_label="no reranker" if args.no_rerank else reranker_label(args),
             workspace=workspace,

@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "tui":
         from rerank_tui.cli.launch import cmd_tui as handler
+    elif args.command in ("export", "import"):
+        from rerank_tui.cli import judgments
+
+        handler = judgments.cmd_export if args.command == "export" else judgments.cmd_import
     else:
         from rerank_tui.cli import headless
 

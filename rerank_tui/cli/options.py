@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rerank_tui import __version__
 
-COMMANDS = ("index", "search", "tui")
+COMMANDS = ("index", "search", "tui", "export", "import")
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"  # equal to rerank.checkpoint.DEFAULT_MODEL (a test checks)
 BACKENDS = ("auto", "transformers", "vllm", "http")
 
@@ -75,4 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_search.add_argument("--queries", type=Path, metavar="FILE", help="JSONL with id and text, one query a line")
     p_search.add_argument("--run", type=Path, metavar="OUT", help="write a TREC run file (with --queries)")
     p_search.add_argument("--tag", default=None, help="run tag in the TREC file (default: rerank-tui-bm25 / rerank-tui-qwen3)")
+    p_export = sub.add_parser("export", help="labels as TREC qrels, CSV or JSONL")
+    p_export.add_argument("--format", choices=("qrels", "csv", "jsonl"), default="qrels")
+    p_export.add_argument("--out", type=Path, metavar="FILE", help="write here (default: standard output)")
+    p_export.add_argument("--queries-out", type=Path, metavar="FILE", help="also write the queries (JSONL id, text) the qrels ids stand for")
+    _add_labels_options(p_export)
+
+    p_import = sub.add_parser("import", help="merge TREC qrels, CSV or JSONL judgments into labels.yaml")
+    p_import.add_argument("file", type=Path)
+    p_import.add_argument("--format", choices=("qrels", "csv", "jsonl"), help="default: from the file name (.csv, .jsonl, else qrels)")
+    p_import.add_argument("--queries", type=Path, metavar="FILE", help="JSONL id, text: turns qrels query ids into query texts")
+    p_import.add_argument("--replace", action="store_true", help="replace the labels instead of merging")
+    _add_labels_options(p_import)
     return parser
+
+
+def _add_labels_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workspace", type=Path, default=Path(".rerank-tui"), metavar="DIR", help="its labels.yaml (default: ./.rerank-tui)")
+    g.add_argument("--labels", type=Path, metavar="FILE", help="a labels.yaml elsewhere")

@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "tui":
         from rerank_tui.cli.launch import cmd_tui as handler
+    elif args.command == "eval":
+        from rerank_tui.cli.evaluate import cmd_eval as handler
     elif args.command in ("export", "import"):
         from rerank_tui.cli import judgments
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rerank_tui import __version__
 
-COMMANDS = ("index", "search", "tui", "export", "import")
+COMMANDS = ("index", "search", "tui", "eval", "export", "import")
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"  # equal to rerank.checkpoint.DEFAULT_MODEL (a test checks)
 BACKENDS = ("auto", "transformers", "vllm", "http")
 
@@ -28,7 +28,7 @@ def add_corpus_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the index cache")
 
 
-def add_reranker_options(p: argparse.ArgumentParser) -> None:
+def add_reranker_options(p: argparse.ArgumentParser, single_instruction: bool = True) -> None:
     g = p.add_argument_group("reranker (Qwen3-Reranker)")
     g.add_argument("--model", help=f"Hugging Face id or local folder (default: {DEFAULT_MODEL}; with --url: the server's model)")
     g.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM on CUDA if installed, else transformers; http: a running vllm serve")
@@ -40,9 +40,13 @@ def add_reranker_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rerank-depth", type=int, default=50, metavar="N", help="rerank the top N BM25 hits (default: 50)")
     g.add_argument("--cascade", type=Path, metavar="YAML", help="a cascade config (small model → large model)")
     g.add_argument("--no-score-cache", action="store_true", help="do not read or write the persistent score cache")
-    which = g.add_mutually_exclusive_group()
-    which.add_argument("--instruction", help="the reranker instruction (default: the `default` preset)")
-    which.add_argument("--preset", help="use a saved preset's instruction")
+    if single_instruction:
+        which = g.add_mutually_exclusive_group()
+        which.add_argument("--instruction", help="the reranker instruction (default: the `default` preset)")
+        which.add_argument("--preset", help="use a saved preset's instruction")
+    else:
+        g.add_argument("--instruction", action="append", help="an instruction to evaluate (repeatable)")
+        g.add_argument("--preset", action="append", help="a preset to evaluate (repeatable)")
     g.add_argument("--workspace", type=Path, default=Path(".rerank-tui"), metavar="DIR", help="presets, labels and history (default: ./.rerank-tui)")
 
 
@@ -75,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_search.add_argument("--queries", type=Path, metavar="FILE", help="JSONL with id and text, one query a line")
     p_search.add_argument("--run", type=Path, metavar="OUT", help="write a TREC run file (with --queries)")
     p_search.add_argument("--tag", default=None, help="run tag in the TREC file (default: rerank-tui-bm25 / rerank-tui-qwen3)")
+    p_eval = sub.add_parser("eval", help="BM25 against reranked instructions on judged queries: one table")
+    add_corpus_options(p_eval)
+    add_reranker_options(p_eval, single_instruction=False)
+    p_eval.add_argument("--labels", type=Path, metavar="FILE", help="judgments from a labels.yaml")
+    p_eval.add_argument("--queries", type=Path, metavar="FILE", help="JSONL id, text (with --qrels)")
+    p_eval.add_argument("--qrels", type=Path, metavar="FILE", help="`qid docid grade` (TSV) or TREC `qid 0 docid grade`")
+    p_eval.add_argument("--metrics", nargs="+", metavar="M", help="ir-measures names (default: nDCG@5 nDCG@10 AP@10 RR@10 P@5 R@100)")
+    p_eval.add_argument("--depth", type=int, default=100, help="documents per query in each run (default: 100)")
+    p_eval.add_argument("--bm25-only", action="store_true", help="evaluate BM25 alone (no reranker)")
+    p_eval.add_argument("--json", action="store_true", help="the table as JSON")
+    p_eval.add_argument("--runs", type=Path, metavar="DIR", help="write a TREC run file per system")
+
     p_export = sub.add_parser("export", help="labels as TREC qrels, CSV or JSONL")
     p_export.add_argument("--format", choices=("qrels", "csv", "jsonl"), default="qrels")
     p_export.add_argument("--out", type=Path, metavar="FILE", help="write here (default: standard output)")

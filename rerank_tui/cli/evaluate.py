@@ -1,0 +1,156 @@
+"""`rerank-tui eval`: BM25 and one reranked system per instruction, metrics in one table."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+from rerank_tui.cli.errors import UserError
+
+
+def _judged_queries(args) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
+    """(query id, text) pairs and qrels, from --labels or from --queries + --qrels."""
+    if args.labels is not None:
+        from rerank_tui.session.judgments import query_id
+        from rerank_tui.session.labels import LabelStore
+        from rerank_tui.session.store import WorkspaceFileError
+
+        try:
+            store = LabelStore.load(args.labels)
+        except WorkspaceFileError as exc:
+            raise UserError(str(exc)) from None
+        queries = [(query_id(q), q) for q, labels in store.queries.items() if labels]
+        qrels = {query_id(q): {d: lab.grade for d, lab in labels.items()} for q, labels in store.queries.items() if labels}
+    else:
+        from rerank_tui.cli.headless import read_queries
+
+        queries = read_queries(args.queries)
+        qrels: dict[str, dict[str, int]] = {}
+        try:
+            lines = args.qrels.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UserError(f"cannot read qrels {args.qrels}: {exc.strerror or exc}") from None
+        for number, line in enumerate(lines, start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) == 4:  # TREC: qid 0 docid grade
+                fields = [fields[0], fields[2], fields[3]]
+            if len(fields) != 3:
+                raise UserError(f"{args.qrels}:{number}: expected `qid docid grade` or `qid 0 docid grade`")
+            try:
+                qrels.setdefault(fields[0], {})[fields[1]] = int(fields[2])
+            except ValueError:
+                raise UserError(f"{args.qrels}:{number}: grade {fields[2]!r} is not a whole number") from None
+        queries = [(qid, text) for qid, text in queries if qid in qrels]
+    if not queries:
+        raise UserError("no judged queries to evaluate")
+    return queries, qrels
+
+
+def _systems(args, presets) -> list[tuple[str, str]]:
+    systems = [(name, presets.get(name)) for name in args.preset or []]
+    missing = [name for name, text in systems if text is None]
+    if missing:
+        raise UserError(f"no preset named {', '.join(map(repr, missing))} (known: {', '.join(presets.names())})")
+    systems += [(f"instruction-{i}", text) for i, text in enumerate(args.instruction or [], start=1)]
+    if not systems and not args.bm25_only:
+        systems = [("default", presets.get("default") or "")]
+    return systems
+
+
+def cmd_eval(args) -> int:
+    from rerank_tui.cli.headless import _progress_printer, _clear_progress, open_from_args, write_trec_run
+    from rerank_tui.session.evaluation import evaluate, significance
+    from rerank_tui.session.metrics import DEFAULT_METRICS, parse_metrics
+    from rerank_tui.session.presets import PresetStore
+    from rerank_tui.session.store import WorkspaceFileError
+
+    if (args.labels is None) == (args.queries is None):
+        raise UserError("give --labels FILE, or --queries FILE with --qrels FILE")
+    if args.queries is not None and args.qrels is None:
+        raise UserError("--queries needs --qrels")
+    metrics = args.metrics or list(DEFAULT_METRICS)
+    try:
+        parse_metrics(metrics)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        presets = PresetStore.load(args.workspace / "presets.yaml")
+    except WorkspaceFileError as exc:
+        raise UserError(str(exc)) from None
+    queries, qrels = _judged_queries(args)
+    systems = _systems(args, presets)
+    index = open_from_args(args).index
+    reranker = None
+    if systems:
+        from rerank_tui.cli.headless import _build_reranker
+
+        reranker = _build_reranker(args)
+    progress = _progress_printer()
+    try:
+        results = evaluate(
+            index, queries, qrels, systems, reranker=reranker, metrics=metrics,
+            depth=args.depth, rerank_depth=args.rerank_depth, progress=progress,
+        )
+    finally:
+        _clear_progress(progress)
+
+    if args.runs is not None:
+        args.runs.mkdir(parents=True, exist_ok=True)
+        for system in results:
+            rows = [(qid, [(d, rank, s) for rank, (d, s) in enumerate(docs, start=1)]) for qid, docs in system.run.items()]
+            write_trec_run(args.runs / f"{_file_name(system.name)}.trec", rows, _file_name(system.name))
+
+    primary = metrics[min(1, len(metrics) - 1)] if "nDCG@10" not in metrics else "nDCG@10"
+    base = results[0]
+    table = []
+    for system in results:
+        means = system.means()
+        row = {"system": system.name, "queries": len(queries), **{m: means[m] for m in metrics}}
+        if system is not base:
+            row["delta"] = {m: means[m] - base.means()[m] for m in metrics}
+            row[f"p_vs_bm25 ({primary})"] = significance(system, base, primary)
+        table.append(row)
+    pairs = [
+        {"a": a.name, "b": b.name, "metric": primary, "p": significance(a, b, primary)}
+        for i, a in enumerate(results[1:], start=1)
+        for b in results[i + 1 :]
+    ]
+    if args.json:
+        clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
+        print(json.dumps({"metrics": metrics, "primary": primary, "rows": [{k: clean(v) if not isinstance(v, dict) else {m: clean(x) for m, x in v.items()} for k, v in row.items()} for row in table], "pairs": [{k: clean(v) for k, v in p.items()} for p in pairs]}, ensure_ascii=False))
+        return 0
+    _print_table(table, metrics, primary, pairs)
+    return 0
+
+
+def _file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "system"
+
+
+def _fmt_p(p: float) -> str:
+    return "   –" if p != p else f"{p:.3f}" + ("*" if p < 0.05 else " ")
+
+
+def _print_table(table, metrics, primary, pairs) -> None:
+    width = max(12, *(len(r["system"]) for r in table))
+    header = f"{'system':<{width}} " + " ".join(f"{m:>16}" for m in metrics) + f"  p vs bm25 ({primary})"
+    print(header)
+    print("-" * len(header))
+    for row in table:
+        cells = []
+        for m in metrics:
+            value = f"{row[m]:.4f}"
+            if "delta" in row:
+                value += f" ({row['delta'][m]:+.3f})"
+            cells.append(f"{value:>16}")
+        p = row.get(f"p_vs_bm25 ({primary})")
+        print(f"{row['system']:<{width}} " + " ".join(cells) + ("  " + _fmt_p(p) if p is not None else ""))
+    print(f"\n{table[0]['queries']} judged queries; unlabeled passages count as non-relevant; "
+          "p: two-sided paired t-test over queries (* < 0.05)")
+    for pair in pairs:
+        print(f"{pair['a']} vs {pair['b']} ({primary}): p = {_fmt_p(pair['p']).strip()}")
+    sys.stdout.flush()

@@ -1,0 +1,65 @@
+"""Compare BM25 with reranked systems (one per instruction) over judged queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rerank_tui.recall.index import Index
+from rerank_tui.rerank.base import Reranker
+from rerank_tui.session.metrics import Qrels, Run, mean, paired_p_value, per_query
+from rerank_tui.session.ranking import rerank_hits
+
+
+@dataclass
+class System:
+    name: str  # "bm25", a preset name, or "instruction-N"
+    instruction: str | None  # None: BM25 itself
+    run: Run = field(default_factory=dict)
+    values: dict[str, dict[str, float]] = field(default_factory=dict)  # metric → query → value
+
+    def means(self) -> dict[str, float]:
+        return {metric: mean(v) for metric, v in self.values.items()}
+
+
+def evaluate(
+    index: Index,
+    queries: list[tuple[str, str]],
+    qrels: Qrels,
+    systems: list[tuple[str, str]],
+    *,
+    reranker: Reranker | None,
+    metrics: list[str],
+    depth: int = 100,
+    rerank_depth: int = 50,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[System]:
+    """BM25 first, then one reranked system per (name, instruction). The reranked run is the
+    reranked top `rerank_depth` followed by the rest of BM25's top `depth`, so deep metrics
+    (R@100) compare like with like."""
+    results = [System("bm25", None)]
+    hits_of = {qid: index.search(text, max(depth, rerank_depth)) for qid, text in queries}
+    results[0].run = {qid: [(h.passage.id, h.score) for h in hits[:depth]] for qid, hits in hits_of.items()}
+    total = len(queries) * len(systems)
+    done = 0
+    for name, instruction in systems:
+        system = System(name, instruction)
+        for qid, text in queries:
+            hits = hits_of[qid]
+            ranked, _ = rerank_hits(reranker, text, hits[:rerank_depth], instruction)
+            head = [(r.hit.passage.id, r.score) for r in ranked]
+            # Below the reranked head, BM25's order continues with scores under the head's.
+            floor = min((s for _, s in head if s == s), default=0.0) - 1.0
+            tail = [(h.passage.id, floor - i * 1e-6) for i, h in enumerate(hits[rerank_depth:depth])]
+            system.run[qid] = [(d, s if s == s else floor + 0.5) for d, s in head] + tail
+            done += 1
+            if progress is not None:
+                progress(done, total, name)
+        results.append(system)
+    for system in results:
+        system.values = per_query(qrels, system.run, metrics)
+    return results
+
+
+def significance(a: System, b: System, metric: str) -> float:
+    return paired_p_value(a.values[metric], b.values[metric])

@@ -27,6 +27,7 @@ from rerank_tui.rerank.base import Reranker, RerankStats
 from rerank_tui.rerank.errors import RerankCancelled, RerankerError
 from rerank_tui.safe_text import one_line
 from rerank_tui.session.labels import Label
+from rerank_tui.session.query_metrics import query_metrics
 from rerank_tui.session.ranking import RerankedHit, rerank_hits
 from rerank_tui.session.store import WorkspaceFileError
 from rerank_tui.session.workspace import Workspace
@@ -62,6 +63,23 @@ class AppOptions:
 def format_stats(stats: RerankStats) -> str:
     rate = f"{stats.pairs_per_second:.0f} pairs/s" if stats.seconds > 0 and stats.pairs > stats.cache_hits else "all cached"
     return f"rerank: {stats.pairs} pairs · {stats.seconds * 1000:.0f} ms · {rate} · {stats.cache_hits} cache hits"
+
+
+def format_metrics(metrics) -> Text:
+    """`nDCG@10 0.412 → 0.655 (+0.243)` for each live metric; a hint when nothing is labeled."""
+    if metrics is None:
+        return Text("metrics: label hits of this query (0–3) to see nDCG, AP, RR, P, R for BM25 → reranked", style="dim")
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"{metrics.labeled} labeled  ", style="dim")
+    for name, bm25 in metrics.bm25.items():
+        line.append(f"{name} {bm25:.3f}")
+        if metrics.reranked is not None:
+            after = metrics.reranked[name]
+            delta = after - bm25
+            line.append(f"→{after:.3f}")
+            line.append(f"({delta:+.3f})", style="green" if delta > 0 else "red" if delta < 0 else "dim")
+        line.append("  ")
+    return line
 
 
 def reranker_device(reranker) -> str:
@@ -126,6 +144,7 @@ class RerankApp(App[None]):
         with Horizontal(id="panes"):
             yield ResultsPane("BM25 recall", reranked=False, id="bm25-pane")
             yield ResultsPane("Qwen3 reranked", reranked=True, id="rerank-pane")
+        yield Static("", id="metrics", markup=False)
         yield Preview(id="preview")
         yield Static("", id="status", markup=False)
         yield Footer()
@@ -279,8 +298,9 @@ class RerankApp(App[None]):
         pane.table.show(hits, self._label_of)
         if self.reranked_for and self.reranked_for[0] != query:
             self._clear_reranked("query changed · Enter reranks")
-        # The preview follows a frame later: the hits come first while typing.
+        # The preview and metrics follow a frame later: the hits come first while typing.
         self.call_after_refresh(self._update_preview)
+        self.call_after_refresh(self._refresh_metrics)
 
     def _clear_reranked(self, message: str) -> None:
         self.reranked = []
@@ -360,6 +380,7 @@ class RerankApp(App[None]):
         pane.table.show(ranked, self._label_of)
         self._set_status(format_stats(stats))
         self._update_preview()
+        self._refresh_metrics()
 
     # -- instruction and presets -----------------------------------------------------------------
 
@@ -528,6 +549,15 @@ class RerankApp(App[None]):
             self.screen.refresh_label(self.workspace.labels.get(self.bm25_query, self.screen.hit.passage.id))
         self._set_status(message)
         self._update_preview()
+        self._refresh_metrics()
+
+    # -- live metrics of the current query -----------------------------------------------------
+
+    def _refresh_metrics(self) -> None:
+        query = self.bm25_query
+        reranked = self.reranked if self.reranked_for and self.reranked_for[0] == query else None
+        metrics = query_metrics(self.workspace.labels.for_query(query), self.bm25_hits, reranked) if query.strip() else None
+        self.query_one("#metrics", Static).update(format_metrics(metrics))
 
     # -- preview, screens, focus ---------------------------------------------------------------
 

@@ -347,3 +347,24 @@ async def test_a_corrupt_labels_file_is_reported_and_never_overwritten(make_app,
         await pilot.press("3")
         assert (workspace_dir / "labels.yaml").read_text() == broken
         assert any("NOT saved" in str(n.message) for n in app._notifications)
+
+
+async def test_live_metrics_follow_labels_and_reranks(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "DataLoader workers")
+        line = app.query_one("#metrics", Static).render().plain
+        assert "label hits" in line
+        pane(app, "bm25").table.focus()
+        await pilot.press("down", "3")
+        await settle(app, pilot)
+        (labeled,) = app.workspace.labels.for_query("DataLoader workers")
+        bm25_rank = row_ids(app, "bm25").index(labeled) + 1
+        line = app.query_one("#metrics", Static).render().plain
+        assert "1 labeled" in line and f"RR@10 {1 / bm25_rank:.3f}" in line
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        new_rank = [r.hit.passage.id for r in app.reranked].index(labeled) + 1
+        line = app.query_one("#metrics", Static).render().plain
+        assert f"RR@10 {1 / bm25_rank:.3f}→{1 / new_rank:.3f}" in line

@@ -15,6 +15,9 @@ from rerank_tui.tui.bindings import APP_BINDINGS, DESCRIPTIONS, RESULTS_BINDINGS
 NOTES = (
     "Labels: 0 irrelevant · 1 related · 2 relevant · 3 perfect, per query, saved to labels.yaml at once. "
     "A label marked ! was given to a passage whose text has changed since.\n"
+    "Metrics (the line above the preview) are computed by ir-measures from this query's labels, "
+    "BM25 → reranked (the reranked head, then BM25's order): unlabeled passages count as "
+    "non-relevant, and the ideal DCG is formed from all labeled passages of the query.\n"
     "Keys 0–3, x and u work in either result pane and in the passage view. "
     "Tab / shift+tab move between the query, the instruction and the panes; "
     "the command palette (ctrl+p) lists every action and preset."

@@ -1,0 +1,41 @@
+"""Metrics of the current query, BM25 against reranked, from its labels (for the live view)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rerank_tui.recall.index import Hit
+from rerank_tui.session.labels import Label
+from rerank_tui.session.metrics import per_query
+from rerank_tui.session.ranking import RerankedHit
+
+LIVE_METRICS = ("nDCG@5", "nDCG@10", "AP@10", "RR@10", "P@5", "R@100")
+
+
+@dataclass(frozen=True)
+class QueryMetrics:
+    labeled: int
+    bm25: dict[str, float]
+    reranked: dict[str, float] | None  # None until a rerank of this query is shown
+
+
+def reranked_run(reranked: list[RerankedHit], bm25: list[Hit]) -> list[tuple[str, float]]:
+    """The reranked head, then BM25's order for the hits that were not reranked."""
+    head = [(r.hit.passage.id, float(i)) for i, r in enumerate(reversed(reranked), start=len(bm25) + 1)][::-1]
+    seen = {d for d, _ in head}
+    tail = [(h.passage.id, float(len(bm25) - i)) for i, h in enumerate(bm25) if h.passage.id not in seen]
+    return head + tail
+
+
+def query_metrics(labels: dict[str, Label], bm25: list[Hit], reranked: list[RerankedHit] | None) -> QueryMetrics | None:
+    """None when the query has no labels (every metric would be 0 by definition)."""
+    if not labels:
+        return None
+    qrels = {"q": {doc: label.grade for doc, label in labels.items()}}
+    bm25_run = {"q": [(h.passage.id, float(len(bm25) - i)) for i, h in enumerate(bm25)]}
+    bm25_values = {m: v["q"] for m, v in per_query(qrels, bm25_run, LIVE_METRICS).items()}
+    rr_values = None
+    if reranked:
+        rr = per_query(qrels, {"q": reranked_run(reranked, bm25)}, LIVE_METRICS)
+        rr_values = {m: v["q"] for m, v in rr.items()}
+    return QueryMetrics(len(labels), bm25_values, rr_values)

@@ -1,0 +1,38 @@
+import math
+
+import pytest
+
+from rerank_tui.corpus.passage import Passage
+from rerank_tui.recall.index import Hit
+from rerank_tui.session.labels import Label
+from rerank_tui.session.query_metrics import query_metrics, reranked_run
+from rerank_tui.session.ranking import RerankedHit
+
+
+def hits(*ids):
+    return [Hit(rank=i, score=10.0 - i, index=i, passage=Passage(pid, pid, "", "t")) for i, pid in enumerate(ids, start=1)]
+
+
+def test_no_labels_no_metrics():
+    assert query_metrics({}, hits("a"), None) is None
+
+
+def test_bm25_and_reranked_values():
+    bm25 = hits("b", "a", "c")
+    labels = {"a": Label("a", 3), "c": Label("c", 1)}
+    reranked = [RerankedHit(bm25[1], 0.9, 1), RerankedHit(bm25[0], 0.5, 2)]  # a, b; c not reranked
+    m = query_metrics(labels, bm25, reranked)
+    assert m.labeled == 2
+    assert m.bm25["RR@10"] == pytest.approx(0.5)
+    assert m.reranked["RR@10"] == pytest.approx(1.0)
+    # nDCG@10 of [a, b, c] with gains 3 (rank 1) and 1 (rank 3), ideal [a, c]: trec_eval's formula.
+    dcg = 3 / math.log2(2) + 1 / math.log2(4)
+    ideal = 3 / math.log2(2) + 1 / math.log2(3)
+    assert m.reranked["nDCG@10"] == pytest.approx(dcg / ideal, abs=1e-6)
+
+
+def test_reranked_run_puts_the_head_first_then_bm25():
+    bm25 = hits("b", "a", "c", "d")
+    run = reranked_run([RerankedHit(bm25[2], 0.9, 1), RerankedHit(bm25[0], 0.1, 2)], bm25)
+    ordered = [d for d, _ in sorted(run, key=lambda x: -x[1])]
+    assert ordered == ["c", "b", "a", "d"]

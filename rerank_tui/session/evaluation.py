@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rerank_tui.recall.index import Index
-from rerank_tui.rerank.base import Reranker
+from rerank_tui.rerank.base import Cancel, Reranker
 from rerank_tui.session.metrics import Qrels, Run, mean, paired_p_value, per_query
 from rerank_tui.session.ranking import rerank_hits
 
@@ -33,6 +33,7 @@ def evaluate(
     depth: int = 100,
     rerank_depth: int = 50,
     progress: Callable[[int, int, str], None] | None = None,
+    cancel: Cancel = None,
 ) -> list[System]:
     """BM25 first, then one reranked system per (name, instruction). The reranked run is the
     reranked top `rerank_depth` followed by the rest of BM25's top `depth`, so deep metrics
@@ -46,7 +47,7 @@ def evaluate(
         system = System(name, instruction)
         for qid, text in queries:
             hits = hits_of[qid]
-            ranked, _ = rerank_hits(reranker, text, hits[:rerank_depth], instruction)
+            ranked, _ = rerank_hits(reranker, text, hits[:rerank_depth], instruction, cancel=cancel)
             head = [(r.hit.passage.id, r.score) for r in ranked]
             # Below the reranked head, BM25's order continues with scores under the head's.
             floor = min((s for _, s in head if s == s), default=0.0) - 1.0

@@ -9,7 +9,7 @@ from rerank_tui.session.labels import Label
 from rerank_tui.session.metrics import per_query
 from rerank_tui.session.ranking import RerankedHit
 
-LIVE_METRICS = ("nDCG@5", "nDCG@10", "AP@10", "RR@10", "P@5", "R@100")
+LIVE_METRICS = ("nDCG@10", "AP@10", "RR@10", "P@5", "nDCG@5", "R@100")
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from rerank_tui.session.history import QueryHistory
 from rerank_tui.session.labels import LabelStore
 from rerank_tui.session.presets import BUILTIN_PRESETS, PresetStore
 from rerank_tui.session.store import WorkspaceFileError
+from rerank_tui.session.tries import TryLog
 
 DEFAULT_WORKSPACE = ".rerank-tui"
 
 
 @dataclass
 class Workspace:
-    """Labels, presets and query history, each loaded independently.
+    """Labels, presets, query history and tries, each loaded independently.
 
     A file that fails to load is reported in `problems` and replaced by an empty *read-only*
     stand-in: the app keeps working, and the broken file is never overwritten.
@@ -25,6 +26,7 @@ class Workspace:
     labels: LabelStore
     presets: PresetStore
     history: QueryHistory
+    tries: TryLog
     problems: list[WorkspaceFileError] = field(default_factory=list)
 
     @classmethod
@@ -44,4 +46,5 @@ class Workspace:
             PresetStore.load, root / "presets.yaml", lambda p: PresetStore(p, BUILTIN_PRESETS, False, read_only=True)
         )
         history = load(QueryHistory.load, root / "history.yaml", lambda p: QueryHistory(p, read_only=True))
-        return cls(root, labels, presets, history, problems)
+        tries = load(TryLog.load, root / "tries.yaml", lambda p: TryLog(p, read_only=True))
+        return cls(root, labels, presets, history, tries, problems)

@@ -36,6 +36,7 @@ from rerank_tui.tui.commands import RerankCommands
 from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
 from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
+from rerank_tui.tui.screens.tries import TriesScreen
 from rerank_tui.tui.widgets.preview import Preview
 from rerank_tui.tui.widgets.query_input import QueryInput
 from rerank_tui.tui.widgets.results import ResultsPane, ResultsTable
@@ -63,6 +64,24 @@ class AppOptions:
 def format_stats(stats: RerankStats) -> str:
     rate = f"{stats.pairs_per_second:.0f} pairs/s" if stats.seconds > 0 and stats.pairs > stats.cache_hits else "all cached"
     return f"rerank: {stats.pairs} pairs · {stats.seconds * 1000:.0f} ms · {rate} · {stats.cache_hits} cache hits"
+
+
+class _Locked:
+    """Delegates to a reranker, holding a lock for each scoring call."""
+
+    def __init__(self, reranker, lock) -> None:
+        self._reranker, self._lock = reranker, lock
+
+    def __getattr__(self, name):
+        return getattr(self._reranker, name)
+
+    def score_with_stats(self, *args, **kwargs):
+        with self._lock:
+            return self._reranker.score_with_stats(*args, **kwargs)
+
+    def rank_with_stats(self, *args, **kwargs):
+        with self._lock:
+            return self._reranker.rank_with_stats(*args, **kwargs)
 
 
 def format_metrics(metrics) -> Text:
@@ -373,6 +392,10 @@ class RerankApp(App[None]):
             return  # stale: the user moved on
         self.reranked = ranked
         self.reranked_for = (query, instruction)
+        try:
+            self.workspace.tries.record(instruction, self.workspace.presets.name_of(instruction))
+        except OSError as exc:
+            self.notify(f"try not recorded: {exc}", severity="warning")
         pane = self.query_one("#rerank-pane", ResultsPane)
         stale = instruction != self.instruction
         pane.set_title(f"Qwen3 reranked · top {len(ranked)}" + (" · instruction edited, reranking soon" if stale else ""))
@@ -563,7 +586,8 @@ class RerankApp(App[None]):
 
     @on(ResultsTable.RowHighlighted)
     def _row_highlighted(self, event: ResultsTable.RowHighlighted) -> None:
-        self._update_preview(event.data_table)
+        if isinstance(event.data_table, ResultsTable):
+            self._update_preview(event.data_table)
 
     def _update_preview(self, table: ResultsTable | None = None) -> None:
         if table is None:
@@ -581,10 +605,28 @@ class RerankApp(App[None]):
 
     @on(ResultsTable.RowSelected)
     def _open_passage(self, event: ResultsTable.RowSelected) -> None:
+        if not isinstance(event.data_table, ResultsTable):
+            return  # a table of another screen
         hit = event.data_table.current_hit
         if hit is not None and self.index is not None:
             label = self.workspace.labels.get(self.bm25_query, hit.passage.id)
             self.push_screen(PassageScreen(hit, self.bm25_query, self.index.index.tokenizer, label))
+
+    def action_tries(self) -> None:
+        def picked(instruction: str | None) -> None:
+            if instruction is None:
+                return
+            self.preset_name = self.workspace.presets.name_of(instruction)
+            self.query_one("#instruction", TextArea).text = instruction
+            self._refresh_instruction_title()
+            if self.query_one("#query", QueryInput).value.strip():
+                self.request_rerank()
+
+        self.push_screen(TriesScreen(), picked)
+
+    def locked_reranker(self) -> Reranker:
+        """The reranker, one call at a time across workers (screens share the app's model)."""
+        return _Locked(self.reranker, self._rerank_lock)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.options.keymap or {}))

@@ -25,6 +25,7 @@ APP_BINDINGS = [
     Binding("ctrl+l", "focus_query", "Query", id="focus_query", show=False, priority=True),
     Binding("ctrl+t", "focus_instruction", "Instruction", id="focus_instruction", show=False, priority=True),
     Binding("ctrl+g", "recent_queries", "History", id="recent_queries", show=False, priority=True),
+    Binding("ctrl+b", "tries", "Tries", id="tries", priority=True),
     Binding("slash", "focus_query", "Query", id="focus_query_slash", show=False),
 ]
 
@@ -51,6 +52,7 @@ DESCRIPTIONS = {
     "focus_query_slash": "Jump to the query box, from a result pane",
     "focus_instruction": "Jump to the instruction editor",
     "recent_queries": "Recent queries",
+    "tries": "Presets and tries scored over labeled queries; compare two",
     "label_3": "Label the highlighted passage 3 · perfect",
     "label_2": "Label 2 · relevant",
     "label_1": "Label 1 · related",

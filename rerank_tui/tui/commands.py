@@ -15,6 +15,7 @@ ACTIONS = [
     ("Rename current preset", "rename_preset", ""),
     ("Delete current preset", "delete_preset", ""),
     ("Recent queries", "recent_queries", ""),
+    ("Presets and tries: scores and compare", "tries", "Mean metrics over labeled queries"),
     ("Undo last label", "undo_label", ""),
     ("Keys and help", "help", ""),
 ]

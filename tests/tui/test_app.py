@@ -368,3 +368,49 @@ async def test_live_metrics_follow_labels_and_reranks(make_app):
         new_rank = [r.hit.passage.id for r in app.reranked].index(labeled) + 1
         line = app.query_one("#metrics", Static).render().plain
         assert f"RR@10 {1 / bm25_rank:.3f}→{1 / new_rank:.3f}" in line
+
+
+async def test_tries_are_scored_over_labeled_queries_and_compared(make_app, workspace_dir, fast_debounce):
+    from rerank_tui.tui.screens.tries import CompareScreen, TriesScreen
+
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "DataLoader workers")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        pane(app, "rerank").table.focus()
+        await pilot.press("3", "0")
+        editor = app.query_one("#instruction", TextArea)
+        editor.text = "Only passages about pinned memory are relevant"
+        await settle(app, pilot, rounds=5)
+        tries = yaml.safe_load((workspace_dir / "tries.yaml").read_text(encoding="utf-8"))["tries"]
+        assert [t["instruction"] for t in tries] == [app.workspace.presets.get("default"), editor.text]
+
+        await pilot.press("ctrl+b")
+        await settle(app, pilot, rounds=6)
+        screen = app.screen
+        assert isinstance(screen, TriesScreen)
+        scored = [e for e in screen.entries if e.means]
+        assert len(scored) == len(screen.entries) >= 5  # 4 presets + 1 try
+        assert [e.means["nDCG@10"] for e in scored] == sorted((e.means["nDCG@10"] for e in scored), reverse=True)
+        assert set(screen.bm25) == {"nDCG@10", "AP@10", "RR@10", "P@5"}
+
+        table = screen.query_one("#tries-table")
+        names = [e.name for e in screen.entries]
+        table.move_cursor(row=names.index("default") + 1)  # row 0 is bm25
+        await pilot.press("space")
+        table.move_cursor(row=names.index("try 1") + 1)
+        await pilot.press("space", "c")
+        await settle(app, pilot)
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        a, b = compare.query_one("#compare-a"), compare.query_one("#compare-b")
+        assert a.row_count == b.row_count == len(app.reranked)
+        assert "common" in compare.query_one("#compare-summary").render().plain
+        await pilot.press("escape")
+        assert app.screen is screen
+        table.move_cursor(row=names.index("try 1") + 1)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.instruction == "Only passages about pinned memory are relevant"

@@ -1,0 +1,72 @@
+"""Presets and tries scored over every labeled query: which instruction ranks best."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rerank_tui.recall.index import Index
+from rerank_tui.rerank.base import Cancel, Reranker
+from rerank_tui.session.evaluation import evaluate
+from rerank_tui.session.judgments import query_id
+from rerank_tui.session.labels import LabelStore
+from rerank_tui.session.presets import PresetStore
+from rerank_tui.session.tries import TryLog
+
+BOARD_METRICS = ("nDCG@10", "AP@10", "RR@10", "P@5")
+
+
+@dataclass
+class Entry:
+    name: str  # the preset's name, or "try N"
+    instruction: str
+    source: str  # "preset" or "try"
+    last_used: str = ""
+    uses: int = 0
+    means: dict[str, float] = field(default_factory=dict)  # filled by `score_entries`
+
+
+def board_entries(presets: PresetStore, tries: TryLog) -> list[Entry]:
+    """Presets, then tries whose text is not a preset's (most recent first)."""
+    entries = [Entry(name, text, "preset") for name, text in presets.presets.items()]
+    by_text = {e.instruction: e for e in entries}
+    number = 0
+    for t in sorted(tries.tries, key=lambda t: t.last_used, reverse=True):
+        if t.instruction in by_text:
+            by_text[t.instruction].last_used, by_text[t.instruction].uses = t.last_used, t.uses
+            continue
+        number += 1
+        entries.append(Entry(f"try {number}", t.instruction, "try", t.last_used, t.uses))
+    return entries
+
+
+def labeled_queries(labels: LabelStore) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
+    queries = [(query_id(q), q) for q, ls in labels.queries.items() if ls]
+    qrels = {query_id(q): {d: lab.grade for d, lab in ls.items()} for q, ls in labels.queries.items() if ls}
+    return queries, qrels
+
+
+def score_entries(
+    index: Index,
+    reranker: Reranker,
+    labels: LabelStore,
+    entries: list[Entry],
+    *,
+    rerank_depth: int,
+    progress: Callable[[int, int, str], None] | None = None,
+    cancel: Cancel = None,
+) -> dict[str, float]:
+    """Fill each entry's mean metrics over the labeled queries (score cache first, model for
+    the rest); return BM25's means for reference. Entries are sorted best first by nDCG@10."""
+    queries, qrels = labeled_queries(labels)
+    if not queries:
+        return {}
+    systems = [(e.name, e.instruction) for e in entries]
+    results = evaluate(
+        index, queries, qrels, systems, reranker=reranker, metrics=list(BOARD_METRICS),
+        depth=max(100, rerank_depth), rerank_depth=rerank_depth, progress=progress, cancel=cancel,
+    )
+    for entry, system in zip(entries, results[1:]):
+        entry.means = system.means()
+    entries.sort(key=lambda e: -e.means.get("nDCG@10", 0.0))
+    return results[0].means()

@@ -1,0 +1,202 @@
+"""Presets and tries with their mean metrics over labeled queries; compare two for a query."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from rerank_tui.rerank.errors import RerankCancelled
+from rerank_tui.safe_text import one_line
+from rerank_tui.session.ranking import movement, rerank_hits
+from rerank_tui.session.scoreboard import BOARD_METRICS, Entry, board_entries, labeled_queries, score_entries
+
+
+class TriesScreen(ModalScreen[str | None]):
+    """Returns the instruction to switch to (Enter), or None."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Close"),
+        Binding("space", "mark", "Mark (two to compare)"),
+        Binding("c", "compare", "Compare marked"),
+        Binding("enter", "use", "Use this instruction"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[Entry] = []
+        self.marked: list[str] = []
+        self.bm25: dict[str, float] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static("Presets and tries · mean over labeled queries", classes="dialog-title", markup=False)
+            yield Static("", id="tries-status", markup=False)
+            yield DataTable(id="tries-table", cursor_type="row")
+            yield Static("space marks · c compares two for the current query · Enter uses · Escape closes",
+                         classes="dialog-hint", markup=False)
+
+    def on_mount(self) -> None:
+        app = self.app
+        self.entries = board_entries(app.workspace.presets, app.workspace.tries)
+        table = self.query_one(DataTable)
+        table.add_column(" ", key="mark", width=1)
+        table.add_column("name", key="name", width=14)
+        for metric in BOARD_METRICS:
+            table.add_column(metric, key=metric, width=8)
+        table.add_column("uses", key="uses", width=4)
+        table.add_column("instruction", key="instruction")
+        self._fill()
+        queries, _ = labeled_queries(app.workspace.labels)
+        status = self.query_one("#tries-status", Static)
+        if not queries:
+            status.update("no labeled queries yet: label hits (0–3) to score instructions")
+        elif app.reranker is None or app.index is None:
+            status.update("the reranker is not ready: metrics will show once it is")
+        else:
+            status.update(f"scoring {len(self.entries)} instructions over {len(queries)} labeled queries…")
+            self.score()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        if self.bm25:
+            table.add_row(Text(""), Text("bm25", style="dim"), *[Text(f"{self.bm25[m]:.3f}", style="dim") for m in BOARD_METRICS],
+                          Text(""), Text("(no reranking)", style="dim"), key="\0bm25")
+        for e in self.entries:
+            cells = [Text("●" if e.name in self.marked else ""), Text(one_line(e.name, 14), style="bold" if e.source == "preset" else "")]
+            for m in BOARD_METRICS:
+                value = e.means.get(m)
+                cells.append(Text("…" if value is None else f"{value:.3f}", justify="right"))
+            cells += [Text(str(e.uses or "")), Text(one_line(e.instruction, 200), no_wrap=True, overflow="ellipsis")]
+            table.add_row(*cells, key=e.name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="scoreboard")
+    def score(self) -> None:
+        app = self.app
+        worker = get_current_worker()
+
+        def progress(done: int, total: int, name: str) -> None:
+            self.app.call_from_thread(self.query_one("#tries-status", Static).update, f"scoring… {done}/{total} ({name})")
+
+        bm25 = score_entries(
+            app.index.index, app.locked_reranker(), app.workspace.labels, self.entries,
+            rerank_depth=app.options.rerank_depth, progress=progress, cancel=lambda: worker.is_cancelled,
+        )
+        self.app.call_from_thread(self._scored, bm25)
+
+    def _scored(self, bm25: dict[str, float]) -> None:
+        self.bm25 = bm25
+        queries, _ = labeled_queries(self.app.workspace.labels)
+        self.query_one("#tries-status", Static).update(f"best first by nDCG@10 over {len(queries)} labeled queries")
+        self._fill()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and not isinstance(event.worker.error, RerankCancelled):
+            self.query_one("#tries-status", Static).update(f"scoring failed: {one_line(str(event.worker.error), 200)}")
+
+    def _current(self) -> Entry | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((e for e in self.entries if e.name == key), None)
+
+    def action_mark(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        if entry.name in self.marked:
+            self.marked.remove(entry.name)
+        else:
+            self.marked = (self.marked + [entry.name])[-2:]
+        row = self.query_one(DataTable).cursor_row
+        self._fill()
+        self.query_one(DataTable).move_cursor(row=row)
+
+    def action_compare(self) -> None:
+        if len(self.marked) != 2:
+            self.app.notify("mark two instructions with space first")
+            return
+        if not self.app.bm25_query.strip() or self.app.reranker is None:
+            self.app.notify("type a query (and wait for the reranker) to compare on it")
+            return
+        a, b = (next(e for e in self.entries if e.name == n) for n in self.marked)
+        self.app.push_screen(CompareScreen(a, b))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_use()
+
+    def action_use(self) -> None:
+        entry = self._current()
+        self.dismiss(entry.instruction if entry else None)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class CompareScreen(Screen[None]):
+    """Two instructions' rankings of the current query side by side; ▲/▼: B against A."""
+
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+
+    def __init__(self, a: Entry, b: Entry) -> None:
+        super().__init__()
+        self.a, self.b = a, b
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Query: {one_line(self.app.bm25_query, 100)}", id="compare-head", markup=False)
+        with Horizontal(id="compare-panes"):
+            for entry, key in ((self.a, "a"), (self.b, "b")):
+                with Vertical(classes="pane"):
+                    yield Static(f"{entry.name}: {one_line(entry.instruction, 80)}", classes="pane-title", markup=False)
+                    yield DataTable(id=f"compare-{key}", cursor_type="row")
+        yield Static("ranking…", id="compare-summary", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for key in ("a", "b"):
+            table = self.query_one(f"#compare-{key}", DataTable)
+            table.add_column("#", key="rank", width=3)
+            if key == "b":
+                table.add_column("vs A", key="moved", width=5)
+            table.add_column("p(yes)", key="score", width=6)
+            table.add_column("title", key="title")
+        self.rank_both()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="compare")
+    def rank_both(self) -> None:
+        app = self.app
+        query = app.bm25_query
+        hits = app.index.index.search(query, app.options.rerank_depth)
+        reranker = app.locked_reranker()
+        ranked_a, _ = rerank_hits(reranker, query, hits, self.a.instruction)
+        ranked_b, _ = rerank_hits(reranker, query, hits, self.b.instruction)
+        app.call_from_thread(self._show, ranked_a, ranked_b)
+
+    def _show(self, ranked_a, ranked_b) -> None:
+        from rerank_tui.tui.render import title_cell
+
+        rank_in_a = {r.hit.passage.id: r.rank for r in ranked_a}
+        for key, ranked in (("a", ranked_a), ("b", ranked_b)):
+            table = self.query_one(f"#compare-{key}", DataTable)
+            for r in ranked:
+                cells = [Text(str(r.rank), justify="right")]
+                if key == "b":
+                    moved = rank_in_a[r.hit.passage.id] - r.rank
+                    cells.append(Text(movement(moved), style="green" if moved > 0 else "red" if moved < 0 else "dim"))
+                cells += [Text(f"{r.score:.3f}", justify="right"), title_cell(r.hit.passage.title, r.hit.passage.id)]
+                table.add_row(*cells, key=r.hit.passage.id)
+        top_a = {r.hit.passage.id for r in ranked_a[:10]}
+        top_b = {r.hit.passage.id for r in ranked_b[:10]}
+        moved = sum(1 for r in ranked_b if rank_in_a[r.hit.passage.id] != r.rank)
+        self.query_one("#compare-summary", Static).update(
+            f"top 10: {len(top_a & top_b)} common · {len(top_a - top_b)} only in A · {len(top_b - top_a)} only in B · "
+            f"{moved} of {len(ranked_b)} passages moved"
+        )

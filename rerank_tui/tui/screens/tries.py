@@ -82,7 +82,7 @@ class TriesScreen(ModalScreen[str | None]):
         worker = get_current_worker()
 
         def progress(done: int, total: int, name: str) -> None:
-            self.app.call_from_thread(self.query_one("#tries-status", Static).update, f"scoring… {done}/{total} ({name})")
+            self.app.call_from_thread(self._status, f"scoring… {done}/{total} ({name})")
 
         bm25 = score_entries(
             app.index.index, app.locked_reranker(), app.workspace.labels, self.entries,
@@ -90,7 +90,13 @@ class TriesScreen(ModalScreen[str | None]):
         )
         self.app.call_from_thread(self._scored, bm25)
 
+    def _status(self, text: str) -> None:
+        if self.is_attached:  # the screen may have been closed while scoring
+            self.query_one("#tries-status", Static).update(text)
+
     def _scored(self, bm25: dict[str, float]) -> None:
+        if not self.is_attached:
+            return
         self.bm25 = bm25
         queries, _ = labeled_queries(self.app.workspace.labels)
         self.query_one("#tries-status", Static).update(f"best first by nDCG@10 over {len(queries)} labeled queries")
@@ -180,9 +186,15 @@ class CompareScreen(Screen[None]):
         ranked_b, _ = rerank_hits(reranker, query, hits, self.b.instruction)
         app.call_from_thread(self._show, ranked_a, ranked_b)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.query_one("#compare-summary", Static).update(f"ranking failed: {one_line(str(event.worker.error), 200)}")
+
     def _show(self, ranked_a, ranked_b) -> None:
         from rerank_tui.tui.render import title_cell
 
+        if not self.is_attached:
+            return
         rank_in_a = {r.hit.passage.id: r.rank for r in ranked_a}
         for key, ranked in (("a", ranked_a), ("b", ranked_b)):
             table = self.query_one(f"#compare-{key}", DataTable)

@@ -193,9 +193,9 @@ def _run_rows(hits, ranked) -> list[tuple[str, int, float]]:
     """(docid, rank, score) for a TREC run: the reranked order when there is one."""
     if ranked is None:
         return [(h.passage.id, h.rank, h.score) for h in hits]
-    # Passages a cascade left unscored keep their place below the scored ones.
-    floor = min((r.score for r in ranked if r.score == r.score), default=0.0)
-    return [(r.hit.passage.id, r.rank, r.score if r.score == r.score else floor - r.rank * 1e-6) for r in ranked]
+    from rerank_tui.session.ranking import run_scores
+
+    return [(pid, rank, score) for rank, (pid, score) in enumerate(run_scores(ranked), start=1)]
 
 
 def _print_reranked(index, query: str, ranked, *, as_json: bool, qid: str | None = None) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rerank_tui.corpus import Corpus, CorpusOptions, Skipped, corpus_fingerprint, load_corpus
+from rerank_tui.corpus.model import count_reasons
 from rerank_tui.paths import cache_dir
 from rerank_tui.recall.engines import BM25Params, Bm25sEngine, RankBm25Engine
 from rerank_tui.recall.index import Index, index_text
@@ -38,10 +39,7 @@ class CorpusStats:
     skipped: list[Skipped] = field(default_factory=list)
 
     def skipped_by_reason(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for s in self.skipped:
-            counts[s.reason] = counts.get(s.reason, 0) + 1
-        return dict(sorted(counts.items()))
+        return count_reasons(self.skipped)
 
     @classmethod
     def of(cls, corpus: Corpus) -> CorpusStats:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rerank_tui.recall.index import Index
 from rerank_tui.rerank.base import Cancel, Reranker
 from rerank_tui.session.metrics import Qrels, Run, mean, paired_p_value, per_query
-from rerank_tui.session.ranking import rerank_hits
+from rerank_tui.session.ranking import rerank_hits, run_scores
 
 
 @dataclass
@@ -48,11 +48,7 @@ def evaluate(
         for qid, text in queries:
             hits = hits_of[qid]
             ranked, _ = rerank_hits(reranker, text, hits[:rerank_depth], instruction, cancel=cancel)
-            head = [(r.hit.passage.id, r.score) for r in ranked]
-            # Below the reranked head, BM25's order continues with scores under the head's.
-            floor = min((s for _, s in head if s == s), default=0.0) - 1.0
-            tail = [(h.passage.id, floor - i * 1e-6) for i, h in enumerate(hits[rerank_depth:depth])]
-            system.run[qid] = [(d, s if s == s else floor + 0.5) for d, s in head] + tail
+            system.run[qid] = run_scores(ranked, hits[rerank_depth:depth])
             done += 1
             if progress is not None:
                 progress(done, total, name)

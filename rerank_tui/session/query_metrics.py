@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rerank_tui.recall.index import Hit
 from rerank_tui.session.labels import Label
 from rerank_tui.session.metrics import per_query
-from rerank_tui.session.ranking import RerankedHit
+from rerank_tui.session.ranking import RerankedHit, run_scores
 
 LIVE_METRICS = ("nDCG@10", "AP@10", "RR@10", "P@5", "nDCG@5", "R@100")
 
@@ -21,10 +21,7 @@ class QueryMetrics:
 
 def reranked_run(reranked: list[RerankedHit], bm25: list[Hit]) -> list[tuple[str, float]]:
     """The reranked head, then BM25's order for the hits that were not reranked."""
-    head = [(r.hit.passage.id, float(i)) for i, r in enumerate(reversed(reranked), start=len(bm25) + 1)][::-1]
-    seen = {d for d, _ in head}
-    tail = [(h.passage.id, float(len(bm25) - i)) for i, h in enumerate(bm25) if h.passage.id not in seen]
-    return head + tail
+    return run_scores(reranked, bm25)
 
 
 def query_metrics(labels: dict[str, Label], bm25: list[Hit], reranked: list[RerankedHit] | None) -> QueryMetrics | None:

@@ -29,6 +29,22 @@ def movement(moved: int) -> str:
     return "="
 
 
+def run_scores(ranked: list[RerankedHit], rest: list[Hit] = ()) -> list[tuple[str, float]]:
+    """(passage id, score), best first, for run files and metrics.
+
+    The reranked head keeps its p(yes). Below its lowest score follow, with strictly
+    decreasing scores, the passages a cascade left unscored (NaN) and then `rest` (BM25 hits
+    that were not reranked, in BM25 order), so any evaluator that sorts by score keeps
+    exactly this order.
+    """
+    floor = min((r.score for r in ranked if r.score == r.score), default=0.0)
+    run = [(r.hit.passage.id, r.score) for r in ranked if r.score == r.score]
+    seen = {pid for pid, _ in run}
+    below = [r.hit.passage.id for r in ranked if r.score != r.score]
+    below += [h.passage.id for h in rest if h.passage.id not in seen and h.passage.id not in below]
+    return run + [(pid, floor - (i + 1) * 1e-6) for i, pid in enumerate(below)]
+
+
 def document_text(hit: Hit) -> str:
     """What the reranker reads of a passage: the same title + text that BM25 indexed."""
     return index_text(hit.passage)

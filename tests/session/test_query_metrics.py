@@ -36,3 +36,14 @@ def test_reranked_run_puts_the_head_first_then_bm25():
     run = reranked_run([RerankedHit(bm25[2], 0.9, 1), RerankedHit(bm25[0], 0.1, 2)], bm25)
     ordered = [d for d, _ in sorted(run, key=lambda x: -x[1])]
     assert ordered == ["c", "b", "a", "d"]
+
+
+def test_run_scores_keep_the_order_with_unscored_passages_below_the_head():
+    from rerank_tui.session.ranking import run_scores
+
+    bm25 = hits("a", "b", "c", "d")
+    ranked = [RerankedHit(bm25[1], 0.7, 1), RerankedHit(bm25[0], 0.2, 2), RerankedHit(bm25[2], float("nan"), 3)]
+    run = run_scores(ranked, bm25)
+    assert [d for d, _ in run] == ["b", "a", "c", "d"]
+    scores = [s for _, s in run]
+    assert scores[:2] == [0.7, 0.2] and all(x > y for x, y in zip(scores, scores[1:]))

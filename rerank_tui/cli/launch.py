@@ -28,7 +28,7 @@ def cmd_tui(args) -> int:
     from rerank_tui.tui.app import AppOptions, RerankApp
     from rerank_tui.tui.bindings import load_keymap
 
-    keymap, keymap_problem = load_keymap(config_dir())
+    keymap, keymap_problems = load_keymap(config_dir())
     app = RerankApp(
         AppOptions(
             source=str(args.path),
@@ -41,8 +41,11 @@ def cmd_tui(args) -> int:
             instruction=instruction,
             preset=preset,
             keymap=keymap,
-            notes=(keymap_problem,) if keymap_problem else (),
+            notes=tuple(keymap_problems),
         )
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        workspace.close()  # the last labels' writes, if any are still on their way
     return 0

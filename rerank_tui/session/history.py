@@ -2,38 +2,44 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from rerank_tui.session.store import WorkspaceFileError, atomic_write_text, dump_yaml, load_yaml
+from rerank_tui.session.store import YamlDocument
+from rerank_tui.session.workspace_file import WorkspaceFile
 
 MAX_ENTRIES = 500
 
 
-class QueryHistory:
-    def __init__(self, path: Path, entries: list[str] | None = None, read_only: bool = False) -> None:
-        self.path = Path(path)
-        self.read_only = read_only
-        self.entries: list[str] = entries or []
+class QueryHistory(WorkspaceFile[list[str]]):
+    SECTION = "queries"
 
     @classmethod
-    def load(cls, path: Path) -> QueryHistory:
-        data = load_yaml(path)
-        if data is None:
-            return cls(path)
-        queries = data.get("queries") if isinstance(data, dict) else None
-        if not isinstance(queries, list):
-            raise WorkspaceFileError(path, "expected `queries:` followed by a list", 1)
-        return cls(path, [str(q) for q in queries if str(q).strip()][-MAX_ENTRIES:])
+    def empty(cls) -> list[str]:
+        return []
+
+    @classmethod
+    def parse(cls, document: YamlDocument, section) -> list[str]:
+        if section is None:
+            return []
+        if not isinstance(section, list):
+            raise document.error("expected `queries:` followed by a list", "queries")
+        for number, query in enumerate(section):
+            if not isinstance(query, (str, int, float)) or isinstance(query, bool):
+                raise document.error(f"query {number + 1} is not text", "queries", number)
+        return [str(q) for q in section if str(q).strip()][-MAX_ENTRIES:]
+
+    def to_section(self, state: list[str]):
+        return state
+
+    @property
+    def entries(self) -> list[str]:
+        return self.state
 
     def add(self, query: str) -> None:
         """Remember `query` as the most recent one (moved to the end if already known) and save."""
         query = query.strip()
-        if not query or (self.entries and self.entries[-1] == query):
+        if not query or (self.state and self.state[-1] == query):
             return
-        self.entries = [q for q in self.entries if q != query][-(MAX_ENTRIES - 1) :] + [query]
-        if not self.read_only:
-            atomic_write_text(self.path, dump_yaml({"version": 1, "queries": self.entries}))
+        self.update(lambda entries: [q for q in entries if q != query][-(MAX_ENTRIES - 1) :] + [query])
 
     def recent(self, n: int = 50) -> list[str]:
         """Most recent first."""
-        return self.entries[::-1][:n]
+        return self.state[::-1][:n]

@@ -14,9 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rerank_tui.rerank.prompt import DEFAULT_INSTRUCTION
-from rerank_tui.session.store import WorkspaceFileError, atomic_write_text, dump_yaml, load_yaml, node_line
-
-FORMAT_VERSION = 1
+from rerank_tui.session.store import YamlDocument
+from rerank_tui.session.workspace_file import WorkspaceFile
 
 BUILTIN_PRESETS: dict[str, str] = {
     "default": DEFAULT_INSTRUCTION,
@@ -32,73 +31,69 @@ BUILTIN_PRESETS: dict[str, str] = {
 }
 
 
-class PresetStore:
-    def __init__(self, path: Path, presets: dict[str, str], from_file: bool, read_only: bool = False) -> None:
-        self.path = Path(path)
-        self.read_only = read_only  # set when the file failed to load: never overwrite it
-        self.presets = dict(presets)
-        self.from_file = from_file  # False: built-ins shown, nothing written yet
+class PresetStore(WorkspaceFile[dict[str, str]]):
+    SECTION = "presets"
 
     @classmethod
-    def load(cls, path: Path) -> PresetStore:
-        path = Path(path)
-        data = load_yaml(path)
-        if data is None:
-            return cls(path, BUILTIN_PRESETS, from_file=False)
-        if not isinstance(data, dict) or not isinstance(data.get("presets", {}), dict):
-            raise WorkspaceFileError(path, "expected `version` and a `presets` mapping", 1)
-        version = data.get("version", FORMAT_VERSION)
-        if version != FORMAT_VERSION:
-            raise WorkspaceFileError(path, f"unsupported version {version!r}", node_line(path, "version"))
+    def empty(cls) -> dict[str, str]:
+        return dict(BUILTIN_PRESETS)  # until the user saves one
+
+    @classmethod
+    def parse(cls, document: YamlDocument, section) -> dict[str, str]:
+        if section is None:
+            return {}
+        if not isinstance(section, dict):
+            raise document.error("`presets` must map each name to an `instruction`", "presets")
         presets: dict[str, str] = {}
-        for name, body in (data.get("presets") or {}).items():
+        for name, body in section.items():
             instruction = body.get("instruction") if isinstance(body, dict) else None
-            if not isinstance(instruction, str):
-                raise WorkspaceFileError(
-                    path, f"preset {name!r} needs an `instruction` string", node_line(path, "presets", str(name))
-                )
-            presets[str(name)] = instruction
-        return cls(path, presets, from_file=True)
+            if not isinstance(name, str) or not isinstance(instruction, str):
+                raise document.error(f"preset {name!r} needs an `instruction` string", "presets", str(name))
+            presets[name] = instruction
+        return presets
+
+    def to_section(self, state: dict[str, str]):
+        return {n: {"instruction": t} for n, t in state.items()}
+
+    @property
+    def presets(self) -> dict[str, str]:
+        return self.state
 
     def names(self) -> list[str]:
-        return list(self.presets)
+        return list(self.state)
 
     def get(self, name: str) -> str | None:
-        return self.presets.get(name)
+        return self.state.get(name)
 
     def name_of(self, instruction: str) -> str | None:
         """The first preset whose instruction is exactly this text."""
-        return next((n for n, text in self.presets.items() if text == instruction), None)
+        return next((n for n, text in self.state.items() if text == instruction), None)
 
     def save(self, name: str, instruction: str) -> None:
         name = _check_name(name)
         if not instruction.strip():
             raise ValueError("an instruction cannot be empty")
-        self._commit({**self.presets, name: instruction})
+        self.update(lambda presets: {**presets, name: instruction})
 
     def rename(self, old: str, new: str) -> None:
         new = _check_name(new)
-        if old not in self.presets:
-            raise KeyError(old)
-        if new != old and new in self.presets:
-            raise ValueError(f"a preset named {new!r} exists")
-        self._commit({(new if k == old else k): v for k, v in self.presets.items()})
+
+        def change(presets: dict[str, str]) -> dict[str, str]:
+            if old not in presets:
+                raise KeyError(old)
+            if new != old and new in presets:
+                raise ValueError(f"a preset named {new!r} exists")
+            return {(new if k == old else k): v for k, v in presets.items()}
+
+        self.update(change)
 
     def delete(self, name: str) -> None:
-        if name not in self.presets:
-            raise KeyError(name)
-        self._commit({k: v for k, v in self.presets.items() if k != name})
+        def change(presets: dict[str, str]) -> dict[str, str]:
+            if name not in presets:
+                raise KeyError(name)
+            return {k: v for k, v in presets.items() if k != name}
 
-    def to_yaml(self, presets: dict[str, str] | None = None) -> str:
-        presets = self.presets if presets is None else presets
-        return dump_yaml({"version": FORMAT_VERSION, "presets": {n: {"instruction": t} for n, t in presets.items()}})
-
-    def _commit(self, presets: dict[str, str]) -> None:
-        if self.read_only:
-            raise WorkspaceFileError(self.path, "not saved: this file failed to load; fix or move it first")
-        atomic_write_text(self.path, self.to_yaml(presets))
-        self.presets = presets
-        self.from_file = True
+        self.update(change)
 
 
 def _check_name(name: str) -> str:

@@ -11,14 +11,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 from rerank_tui.session.labels import utc_now
-from rerank_tui.session.store import WorkspaceFileError, atomic_write_text, dump_yaml, load_yaml
+from rerank_tui.session.store import YamlDocument
+from rerank_tui.session.workspace_file import WorkspaceFile
 
 
-@dataclass
+@dataclass(frozen=True)
 class Try:
     instruction: str
     first_used: str
@@ -27,56 +27,62 @@ class Try:
     preset: str | None = None
 
 
-class TryLog:
-    def __init__(self, path: Path, tries: list[Try] | None = None, read_only: bool = False) -> None:
-        self.path = Path(path)
-        self.tries = tries or []
-        self.read_only = read_only
+class TryLog(WorkspaceFile[list[Try]]):
+    SECTION = "tries"
 
     @classmethod
-    def load(cls, path: Path) -> TryLog:
-        data = load_yaml(path)
-        if data is None:
-            return cls(path)
-        items = data.get("tries") if isinstance(data, dict) else None
-        if not isinstance(items, list):
-            raise WorkspaceFileError(path, "expected `tries:` followed by a list", 1)
+    def empty(cls) -> list[Try]:
+        return []
+
+    @classmethod
+    def parse(cls, document: YamlDocument, section) -> list[Try]:
+        if section is None:
+            return []
+        if not isinstance(section, list):
+            raise document.error("expected `tries:` followed by a list", "tries")
         tries = []
-        for item in items:
+        for number, item in enumerate(section):
+            where = ("tries", number)
             if not isinstance(item, dict) or not isinstance(item.get("instruction"), str):
-                raise WorkspaceFileError(path, "every try needs an `instruction` string")
+                raise document.error("every try needs an `instruction` string", *where)
+            uses = item.get("uses", 1)
+            if isinstance(uses, bool) or not isinstance(uses, int) or uses < 0:
+                raise document.error(f"`uses` must be a whole number, not {uses!r}", *where)
+            preset = item.get("preset")
+            if preset is not None and not isinstance(preset, str):
+                raise document.error(f"`preset` must be a name, not {preset!r}", *where)
             tries.append(
-                Try(
-                    item["instruction"],
-                    str(item.get("first_used", "")),
-                    str(item.get("last_used", "")),
-                    int(item.get("uses", 1) or 1),
-                    item.get("preset"),
-                )
+                Try(item["instruction"], _text(item.get("first_used")), _text(item.get("last_used")), uses or 1, preset)
             )
-        return cls(path, tries)
+        return tries
+
+    def to_section(self, state: list[Try]):
+        items = []
+        for t in state:
+            item = {"instruction": t.instruction}
+            if t.preset:
+                item["preset"] = t.preset
+            items.append(item | {"first_used": t.first_used, "last_used": t.last_used, "uses": t.uses})
+        return items
+
+    @property
+    def tries(self) -> list[Try]:
+        return self.state
 
     def record(self, instruction: str, preset: str | None = None) -> Try:
         """Note a use of `instruction` (new, or one more use of a known one) and save."""
         now = utc_now()
-        for t in self.tries:
-            if t.instruction == instruction:
-                t.last_used, t.uses = now, t.uses + 1
-                t.preset = preset or t.preset
-                break
-        else:
-            t = Try(instruction, now, now, 1, preset)
-            self.tries.append(t)
-        if not self.read_only:
-            atomic_write_text(self.path, self.to_yaml())
-        return t
 
-    def to_yaml(self) -> str:
-        items = []
-        for t in self.tries:
-            item = {"instruction": t.instruction}
-            if t.preset:
-                item["preset"] = t.preset
-            item |= {"first_used": t.first_used, "last_used": t.last_used, "uses": t.uses}
-            items.append(item)
-        return dump_yaml({"version": 1, "tries": items})
+        def change(tries: list[Try]) -> list[Try]:
+            for i, t in enumerate(tries):
+                if t.instruction == instruction:
+                    used = replace(t, last_used=now, uses=t.uses + 1, preset=preset or t.preset)
+                    return [*tries[:i], used, *tries[i + 1 :]]
+            return [*tries, Try(instruction, now, now, 1, preset)]
+
+        tries = self.update(change)
+        return next(t for t in tries if t.instruction == instruction)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)

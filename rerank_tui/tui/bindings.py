@@ -10,11 +10,13 @@ Ids are stable; the help screen lists them with their current keys.
 
 from __future__ import annotations
 
+import string
+from functools import lru_cache
 from pathlib import Path
 
 from textual.binding import Binding
 
-from rerank_tui.session.store import WorkspaceFileError, load_yaml
+from rerank_tui.session.store import WorkspaceFileError, read_yaml
 
 APP_BINDINGS = [
     Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
@@ -65,25 +67,64 @@ DESCRIPTIONS = {
 }
 
 
-def load_keymap(config_dir: Path) -> tuple[dict[str, str], str | None]:
-    """The user's `keymap:` from `config.yaml` (binding id → keys) and a problem, if any.
+_MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
 
-    An unreadable config or unknown ids never stop the app: they are reported instead.
+
+@lru_cache(maxsize=1)
+def _key_names() -> frozenset[str]:
+    """Every key name Textual knows: `f5`, `enter`, `comma`, `question_mark`, `a`, `3`…"""
+    from textual import keys
+
+    names = {k.value.rsplit("+", 1)[-1] for k in keys.Keys} | set(keys.KEY_ALIASES)
+    names |= {keys._character_to_key(c) for c in string.printable if c.isprintable()}
+    return frozenset(names)
+
+
+def key_problem(value) -> str | None:
+    """Why `value` is not a comma-separated list of keys (`f5`, `3,p`, `ctrl+s`), or None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
+        value = str(value)
+    if not isinstance(value, str):
+        return f"{value!r} is not a key (write keys as text, e.g. \"f5\" or \"3,p\")"
+    for key in value.split(","):
+        *modifiers, name = key.strip().split("+")
+        if not name or name not in _key_names() or any(m not in _MODIFIERS for m in modifiers):
+            return f"{value!r} is not a key: {key.strip() or 'an empty key'!r} (write keys like \"f5\", \"ctrl+s\", \"3,p\"; \"comma\" for ,)"
+    return None
+
+
+def load_keymap(config_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """The user's `keymap:` from `config.yaml` (binding id → keys) and its problems.
+
+    An unreadable config, an unknown id or a value that is not a key never stops the app:
+    each is reported, and the binding keeps its default key.
     """
     path = Path(config_dir) / "config.yaml"
     try:
-        data = load_yaml(path)
+        document = read_yaml(path)
     except WorkspaceFileError as exc:
-        return {}, str(exc)
+        return {}, [f"{exc} (using the default keys)"]
+    data = document.data if document is not None else None
     if not data:
-        return {}, None
-    keymap = data.get("keymap") if isinstance(data, dict) else None
+        return {}, []
+    if not isinstance(data, dict):
+        return {}, [f"{document.error('expected a mapping with a `keymap:` section')} (using the default keys)"]
+    keymap = data.get("keymap")
     if keymap is None:
-        return {}, None
+        return {}, []
     if not isinstance(keymap, dict):
-        return {}, f"{path}: `keymap` must map binding ids to keys"
+        return {}, [f"{document.error('`keymap` must map binding ids to keys', 'keymap')} (using the default keys)"]
     known = {b.id for b in APP_BINDINGS + RESULTS_BINDINGS}
+    problems, clean = [], {}
     unknown = sorted(str(k) for k in keymap if k not in known)
-    clean = {str(k): str(v) for k, v in keymap.items() if k in known and v}
-    problem = f"{path}: unknown binding ids {', '.join(unknown)}" if unknown else None
-    return clean, problem
+    if unknown:
+        problems.append(str(document.error(f"unknown binding ids {', '.join(unknown)}", "keymap", unknown[0])))
+    for binding_id, keys in keymap.items():
+        if binding_id not in known or keys is None:
+            continue
+        problem = key_problem(keys)
+        if problem:
+            problems.append(str(document.error(f"keymap {binding_id}: {problem}; keeping its default key", "keymap", binding_id)))
+        else:
+            clean[str(binding_id)] = str(keys)
+    return clean, problems

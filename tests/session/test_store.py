@@ -2,7 +2,8 @@ import os
 
 import pytest
 
-from rerank_tui.session.store import WorkspaceFileError, atomic_write_text, dump_yaml, load_yaml, node_line
+from rerank_tui.session.safe_yaml import node_line
+from rerank_tui.session.store import WorkspaceFileError, atomic_write_text, dump_yaml, load_yaml
 
 
 def test_atomic_write_replaces_and_leaves_no_temp_files(tmp_path):
@@ -47,5 +48,6 @@ def test_parse_errors_name_file_and_line(tmp_path):
 def test_missing_file_is_none_and_node_line_finds_keys(tmp_path):
     assert load_yaml(tmp_path / "nope.yaml") is None
     path = tmp_path / "a.yaml"
-    path.write_text("version: 1\nqueries:\n  first: []\n  second: []\n")
-    assert node_line(path, "queries", "second") == 4
+    text = "version: 1\nqueries:\n  first: []\n  second:\n  - a\n  - b\n"
+    assert node_line(text, "queries", "second") == 4
+    assert node_line(text, "queries", "second", 1) == 6

@@ -87,6 +87,7 @@ def test_eval_from_labels(capsys, tmp_path, tiny_model_dir, monkeypatch):
     labels = LabelStore.load(tmp_path / "labels.yaml")
     labels.set("dataloader hangs", "a.md#1", 3, "x")
     labels.set("dataloader hangs", "b.md#1", 0, "y")
+    labels.close()
     out = run_eval(capsys, "eval", corpus, "--labels", tmp_path / "labels.yaml", "--model", tiny_model_dir,
                    "--backend", "transformers", "--workspace", tmp_path / "ws")
     assert out.splitlines()[0].startswith("system") and "bm25" in out and "default" in out

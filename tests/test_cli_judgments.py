@@ -12,7 +12,9 @@ def labels(tmp_path):
     store.set("dataloader hangs", "pytorch/a.md#2", 3, "text a")
     store.set("dataloader hangs", "pytorch/b.md#1", 1, "text b")
     store.set("=cmd|' /C calc'!A0", "evil.md#1", 0, "text c")
-    return store
+    store.flush()  # on disk (in the journal) before the commands read it
+    yield store
+    store.close()
 
 
 @pytest.mark.parametrize("fmt", ["qrels", "csv", "jsonl"])
@@ -43,6 +45,7 @@ def test_export_to_stdout_and_import_merges(capsys, tmp_path, labels):
 
 
 def test_bad_import_is_one_line_with_the_line_number_and_changes_nothing(capsys, tmp_path, labels):
+    labels.compact()
     before = labels.path.read_text()
     bad = tmp_path / "bad.qrels"
     bad.write_text("q1 0 d1 2\nq1 0 d2 nine\n")

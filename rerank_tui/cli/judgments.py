@@ -25,8 +25,10 @@ def cmd_export(args) -> int:
     from rerank_tui.session.judgments import export_text, to_queries_jsonl
     from rerank_tui.session.store import atomic_write_text
 
+    from rerank_tui.session.label_journal import journal_path
+
     path = _labels_path(args)
-    if not path.exists():
+    if not path.exists() and not journal_path(path).exists():
         raise UserError(f"no labels at {path} (label some hits in the app, or pass --labels FILE)")
     store = _load_store(path)
     text = export_text(store.queries, args.format)
@@ -53,15 +55,16 @@ def cmd_import(args) -> int:
         imported = read_judgments(args.file, fmt, args.queries)
     except JudgmentFileError as exc:
         raise UserError(str(exc)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {exc.filename or args.file}: {exc.strerror or exc}") from None
+    from rerank_tui.session.store import WorkspaceFileError
+
     path = _labels_path(args)
     store = LabelStore(path) if args.replace else _load_store(path)
-    for query, labels in imported.items():
-        target = store.queries.setdefault(query, {})
-        target.update(labels)
     try:
-        store.save()
+        store.merge(imported, replace=args.replace)  # under the labels' lock: a running app keeps its labels
+    except WorkspaceFileError as exc:
+        raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     count = sum(len(v) for v in imported.values())

@@ -129,6 +129,9 @@ class BaseReranker:
     identity: str = ""
     max_length: int = 0
     notes: tuple[str, ...] = ()
+    # True when calls from several threads may overlap (a server); an in-process model is one
+    # call at a time, so callers serialize on it.
+    thread_safe: bool = False
 
     def __init__(self) -> None:
         self.last_stats = RerankStats()

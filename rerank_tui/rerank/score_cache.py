@@ -173,6 +173,7 @@ class CachedReranker(BaseReranker):
         self.identity = backend.identity
         self.max_length = backend.max_length
         self.notes = tuple(getattr(backend, "notes", ()))
+        self.thread_safe = bool(getattr(backend, "thread_safe", False))  # the cache itself is
 
     def _score(self, query, documents, instruction, check, stats: RerankStats):
         keys = [cache_key(self.identity, self.max_length, instruction, query, d) for d in documents]

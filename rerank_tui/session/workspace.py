@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rerank_tui.session.history import QueryHistory
 from rerank_tui.session.labels import LabelStore
-from rerank_tui.session.presets import BUILTIN_PRESETS, PresetStore
-from rerank_tui.session.store import WorkspaceFileError
+from rerank_tui.session.presets import PresetStore
+from rerank_tui.session.store import WorkspaceFileError, locked, remove_stray_temps
 from rerank_tui.session.tries import TryLog
 
 DEFAULT_WORKSPACE = ".rerank-tui"
@@ -34,17 +34,26 @@ class Workspace:
         root = Path(root)
         problems: list[WorkspaceFileError] = []
 
-        def load(loader, path, fallback):
+        def load(store_class, name):
+            path = root / name
             try:
-                return loader(path)
+                if root.is_dir() and store_class is not LabelStore:
+                    with locked(path):
+                        remove_stray_temps(path)
+                return store_class.load(path)
             except WorkspaceFileError as exc:
                 problems.append(exc)
-                return fallback(path)
+                return store_class.read_only_stand_in(path)
 
-        labels = load(LabelStore.load, root / "labels.yaml", lambda p: LabelStore(p, read_only=True))
-        presets = load(
-            PresetStore.load, root / "presets.yaml", lambda p: PresetStore(p, BUILTIN_PRESETS, False, read_only=True)
+        return cls(
+            root,
+            load(LabelStore, "labels.yaml"),
+            load(PresetStore, "presets.yaml"),
+            load(QueryHistory, "history.yaml"),
+            load(TryLog, "tries.yaml"),
+            problems,
         )
-        history = load(QueryHistory.load, root / "history.yaml", lambda p: QueryHistory(p, read_only=True))
-        tries = load(TryLog.load, root / "tries.yaml", lambda p: TryLog(p, read_only=True))
-        return cls(root, labels, presets, history, tries, problems)
+
+    def close(self) -> None:
+        """Finish pending label writes (quick: a few appends at most)."""
+        self.labels.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -26,13 +27,14 @@ from rerank_tui.recall.store import OpenedIndex
 from rerank_tui.rerank.base import Reranker, RerankStats
 from rerank_tui.rerank.errors import RerankCancelled, RerankerError
 from rerank_tui.safe_text import one_line
-from rerank_tui.session.labels import Label
+from rerank_tui.session.labels import Label, Saved
 from rerank_tui.session.query_metrics import query_metrics
 from rerank_tui.session.ranking import RerankedHit, rerank_hits
 from rerank_tui.session.store import WorkspaceFileError
 from rerank_tui.session.workspace import Workspace
 from rerank_tui.tui.bindings import APP_BINDINGS
 from rerank_tui.tui.commands import RerankCommands
+from rerank_tui.tui.messages import LabelsSaved
 from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
 from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
@@ -134,6 +136,7 @@ class RerankApp(App[None]):
         self.preset_name = options.preset
         self.last_stats_text = ""
         self._pending_rerank = False
+        self._saving: tuple[str, tuple] | None = None  # the last label change, until it is on disk
         self._instruction_timer = None
         self._rerank_lock = threading.Lock()
         self._model_started = 0.0
@@ -169,6 +172,7 @@ class RerankApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.workspace.labels.on_saved = self._labels_saved_elsewhere
         if self.options.keymap:
             self.set_keymap(self.options.keymap)
         self.query_one("#query", QueryInput).focus()
@@ -337,10 +341,11 @@ class RerankApp(App[None]):
         query = event.value.strip()
         if query:
             self.query_one("#query", QueryInput).remember(query)
-            try:
-                self.workspace.history.add(query)
-            except OSError as exc:
-                self.notify(f"query history not saved: {exc}", severity="warning")
+            if not self.workspace.history.read_only:  # a broken file was reported at start
+                try:
+                    self.workspace.history.add(query)
+                except (OSError, WorkspaceFileError) as exc:
+                    self.notify(f"query history not saved: {exc}", severity="warning")
         self.request_rerank()
 
     def action_rerank(self) -> None:
@@ -356,8 +361,13 @@ class RerankApp(App[None]):
             return
         if self.reranker_state == "off":
             return
-        if self.reranker_state == "failed":
-            self.notify("the reranker failed to load; see the right pane", severity="error")
+        if self.reranker_state == "failed":  # e.g. `vllm serve` started after the app: try again
+            self.reranker_state = "loading"
+            self._model_started = time.monotonic()
+            self._pending_rerank = True
+            self._refresh_header()
+            self.query_one("#rerank-pane", ResultsPane).set_message("trying the reranker again…")
+            self.load_reranker()
             return
         if self.index is None or self.reranker is None:
             self._pending_rerank = True
@@ -374,8 +384,15 @@ class RerankApp(App[None]):
     @work(thread=True, exclusive=True, group="rerank", exit_on_error=False, name="rerank")
     def rerank(self, query: str, instruction: str, hits: list[Hit]) -> None:
         worker = get_current_worker()
-        # One model, one call at a time: a cancelled call stops at its next batch boundary.
-        with self._rerank_lock:
+        # One in-process model, one call at a time: a cancelled call stops at its next batch
+        # boundary. A server takes overlapping requests: a stale one never holds up the new.
+        lock = nullcontext() if self.reranker.thread_safe else self._rerank_lock
+        if lock is self._rerank_lock and self._rerank_lock.locked():
+            self.call_from_thread(
+                self.query_one("#rerank-pane", ResultsPane).set_message,
+                f"waiting for the model to drop the previous request (at its next batch) · then reranking {len(hits)} passages…",
+            )
+        with lock:
             if worker.is_cancelled:
                 return
             try:
@@ -392,10 +409,11 @@ class RerankApp(App[None]):
             return  # stale: the user moved on
         self.reranked = ranked
         self.reranked_for = (query, instruction)
-        try:
-            self.workspace.tries.record(instruction, self.workspace.presets.name_of(instruction))
-        except OSError as exc:
-            self.notify(f"try not recorded: {exc}", severity="warning")
+        if not self.workspace.tries.read_only:  # a broken file was reported at start
+            try:
+                self.workspace.tries.record(instruction, self.workspace.presets.name_of(instruction))
+            except (OSError, WorkspaceFileError) as exc:
+                self.notify(f"try not recorded: {exc}", severity="warning")
         pane = self.query_one("#rerank-pane", ResultsPane)
         stale = instruction != self.instruction
         pane.set_title(f"Qwen3 reranked · top {len(ranked)}" + (" · instruction edited, reranking soon" if stale else ""))
@@ -537,7 +555,7 @@ class RerankApp(App[None]):
         except (OSError, WorkspaceFileError) as exc:
             self.notify(f"label NOT saved: {exc}", severity="error", timeout=10)
             return
-        self._labels_changed(f"labeled {hit.passage.id} {label.grade} · saved")
+        self._labels_changed(f"labeled {hit.passage.id} {label.grade}", (query, hit.passage.id, label))
         screen = self.screen
         if isinstance(focused := self.focused, ResultsTable) and not isinstance(screen, PassageScreen):
             focused.action_cursor_down()
@@ -552,7 +570,7 @@ class RerankApp(App[None]):
             self.notify(f"label NOT cleared: {exc}", severity="error", timeout=10)
             return
         if removed is not None:
-            self._labels_changed(f"cleared the label of {hit.passage.id} · saved")
+            self._labels_changed(f"cleared the label of {hit.passage.id}", (self.bm25_query, hit.passage.id, None))
 
     def action_undo_label(self) -> None:
         try:
@@ -563,9 +581,13 @@ class RerankApp(App[None]):
         if undone is None:
             self.notify("nothing to undo")
             return
-        self._labels_changed(f"undid the label change of {undone[1]} · saved")
+        self._labels_changed(f"undid the label change of {undone[1]}", (*undone, self.workspace.labels.get(*undone)))
 
-    def _labels_changed(self, message: str) -> None:
+    def _labels_changed(self, message: str, change: tuple | None = None) -> None:
+        """Show a label change at once; the status says "saved" when the writer has it on disk."""
+        if change is not None:
+            self._saving = (message, change)
+            message += " · saving…"
         for pane in self.query(ResultsPane):
             pane.table.refresh_labels(self._label_of)
         if isinstance(self.screen, PassageScreen):
@@ -573,6 +595,24 @@ class RerankApp(App[None]):
         self._set_status(message)
         self._update_preview()
         self._refresh_metrics()
+
+    def _labels_saved_elsewhere(self, saved: Saved) -> None:
+        """Called on the label writer's thread."""
+        self.post_message(LabelsSaved(saved))
+
+    @on(LabelsSaved)
+    def _labels_saved(self, event: LabelsSaved) -> None:
+        saved = event.saved
+        if saved.error is not None:
+            self.notify(f"label NOT saved: {saved.error}", severity="error", timeout=10)
+            self._labels_changed("label NOT saved (see the message)")
+            return
+        if self._saving is None:
+            return
+        message, (query, doc, label) = self._saving
+        if any(c.query == query and c.doc == doc and c.label is label for c in saved.changes):
+            self._saving = None
+            self._set_status(f"{message} · saved")
 
     # -- live metrics of the current query -----------------------------------------------------
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# handler(method, path, headers, body) -> (status, content_type, body bytes)
-Handler = Callable[[str, str, dict, bytes], tuple[int, str, bytes]]
+# handler(method, path, headers, body) -> one of
+#   (status, content_type, body bytes)
+#   (status, content_type, body bytes, {extra header: value})
+#   a callable(wfile) that writes the raw response itself (status line included)
+Answer = tuple | Callable
+Handler = Callable[[str, str, dict, bytes], Answer]
 
 
 def free_port() -> int:
@@ -20,28 +25,40 @@ def free_port() -> int:
 
 
 class LocalServer:
-    """`with LocalServer(handler) as server:` serves on `server.url`; `server.requests` logs calls."""
+    """`with LocalServer(handler) as server:` serves on `server.url`; `server.requests` logs
+    calls and `server.times` their arrival (time.monotonic()).
 
-    def __init__(self, handler: Handler):
+    At exit `release` is set (stalling handlers wait on it), the server stops and every handler
+    thread is joined, so nothing outlives the `with` block.
+    """
+
+    def __init__(self, handler: Handler, port: int = 0):
         self.handler = handler
         self.requests: list[tuple[str, str, dict, bytes]] = []
+        self.times: list[float] = []
         self.release = threading.Event()  # stalling handlers wait on this; set at exit
         outer = self
 
         class _Handler(BaseHTTPRequestHandler):
+            timeout = 10  # a handler blocked on a silent client gives up after this
+
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 outer.requests.append((self.command, self.path, headers, body))
+                outer.times.append(time.monotonic())
                 try:
-                    status, ctype, payload = outer.handler(self.command, self.path, headers, body)
-                except (BrokenPipeError, ConnectionResetError):
-                    return
-                try:
+                    answer = outer.handler(self.command, self.path, headers, body)
+                    if callable(answer):
+                        answer(self.wfile)
+                        return
+                    status, ctype, payload, *extra = answer
                     self.send_response(status)
                     self.send_header("Content-Type", ctype)
                     self.send_header("Content-Length", str(len(payload)))
+                    for name, value in (extra[0] if extra else {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
@@ -52,8 +69,9 @@ class LocalServer:
             def log_message(self, *args):  # keep test output quiet
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server.daemon_threads = False  # with block_on_close, server_close() joins them
+        self._server.block_on_close = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
@@ -64,9 +82,28 @@ class LocalServer:
     def __exit__(self, *exc) -> None:
         self.release.set()
         self._server.shutdown()
-        self._server.server_close()
+        self._server.server_close()  # joins the handler threads
         self._thread.join(timeout=5)
 
 
-def json_answer(data, status: int = 200) -> tuple[int, str, bytes]:
-    return status, "application/json", json.dumps(data).encode()
+def json_answer(data, status: int = 200, headers: dict | None = None) -> tuple:
+    return status, "application/json", json.dumps(data).encode(), headers or {}
+
+
+def raw_json(text: str, status: int = 200) -> tuple:
+    """An answer whose body is `text` as is (e.g. `NaN`, which json.dumps would not write)."""
+    return status, "application/json", text.encode()
+
+
+def trickle(head: bytes, body: bytes, every: float, release: threading.Event) -> Callable:
+    """A raw answer: `head` at once, then `body` one byte every `every` seconds (until
+    `release` is set; the loop is bounded by the body's length)."""
+
+    def write(wfile) -> None:
+        wfile.write(head)
+        for byte in body:
+            if release.wait(every):
+                return
+            wfile.write(bytes([byte]))
+
+    return write

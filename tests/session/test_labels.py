@@ -1,37 +1,71 @@
+import json
+
 import pytest
 
-from rerank_tui.session.labels import LabelStore, text_sha1
+from rerank_tui.session.label_journal import journal_path
+from rerank_tui.session.labels import LabelStore, Saved, text_sha1
 from rerank_tui.session.store import WorkspaceFileError
 
 
-def test_set_saves_immediately_and_loads_back_equal(tmp_path):
+def test_set_saves_through_the_journal_and_loads_back_equal(tmp_path):
     path = tmp_path / "labels.yaml"
     store = LabelStore.load(path)
     store.set("dataloader hangs", "pytorch/a.md#2", 3, "passage text")
     store.set("dataloader hangs", "pytorch/b.md#1", 0, "other text")
     store.set("中文 查询", "zh/x.md#1", 2, "中文")
+    store.flush()
+    assert journal_path(path).exists()
     again = LabelStore.load(path)
     assert again.queries == store.queries
     label = again.get("dataloader hangs", "pytorch/a.md#2")
     assert label.grade == 3 and label.text_sha1 == text_sha1("passage text") and label.at.endswith("Z")
+    store.compact()
     text = path.read_text(encoding="utf-8")
     assert text.startswith("version: 1\n") and "中文 查询" in text
+    assert len(journal_path(path).read_text().splitlines()) == 1  # only the new journal's header
+    assert LabelStore.load(path).queries == store.queries
+    store.close()
+
+
+def test_on_saved_hears_each_change_after_it_is_on_disk(tmp_path):
+    path = tmp_path / "labels.yaml"
+    store = LabelStore.load(path)
+    heard: list[Saved] = []
+
+    def on_saved(saved: Saved) -> None:
+        # When the writer reports, another process already reads the label back.
+        heard.append(saved)
+        assert all(LabelStore.load(path).get(c.query, c.doc) == c.label for c in saved.changes)
+
+    store.on_saved = on_saved
+    for grade in (0, 1, 2, 3):
+        store.set("q", f"d#{grade}", grade, "t")
+    store.flush()
+    assert [c.doc for s in heard for c in s.changes] == ["d#0", "d#1", "d#2", "d#3"]
+    assert all(s.error is None for s in heard)
+    store.close()
 
 
 def test_clear_and_undo(tmp_path):
     path = tmp_path / "labels.yaml"
     store = LabelStore.load(path)
+
+    def on_disk():
+        store.flush()
+        return LabelStore.load(path).get("q", "d#1")
+
     store.set("q", "d#1", 1, "t")
     store.set("q", "d#1", 3, "t")
     store.clear("q", "d#1")
-    assert LabelStore.load(path).get("q", "d#1") is None
+    assert on_disk() is None
     assert store.undo() == ("q", "d#1")
-    assert LabelStore.load(path).get("q", "d#1").grade == 3
+    assert on_disk().grade == 3
     store.undo()
-    assert LabelStore.load(path).get("q", "d#1").grade == 1
+    assert on_disk().grade == 1
     store.undo()
-    assert LabelStore.load(path).get("q", "d#1") is None
+    assert on_disk() is None
     assert store.undo() is None
+    store.close()
 
 
 def test_changed_passage_text_is_flagged_stale(tmp_path):
@@ -39,12 +73,14 @@ def test_changed_passage_text_is_flagged_stale(tmp_path):
     label = store.set("q", "d#1", 2, "old text")
     assert not label.is_stale("old text")
     assert label.is_stale("new text")
+    store.close()
 
 
 def test_invalid_grade_is_refused():
     store = LabelStore("unused.yaml")
-    with pytest.raises(ValueError):
-        store.set("q", "d", 4, "t")
+    for grade in (4, -1, True):
+        with pytest.raises(ValueError):
+            store.set("q", "d", grade, "t")
 
 
 def test_unknown_keys_survive_a_round_trip(tmp_path):
@@ -54,14 +90,69 @@ def test_unknown_keys_survive_a_round_trip(tmp_path):
     )
     store = LabelStore.load(path)
     store.set("q", "d#2", 1, "t")
+    store.set("q", "d#1", 3, "t")
+    store.flush()
+    store.compact()
     reloaded = path.read_text()
     assert "note: check the table" in reloaded and "owner: ana" in reloaded
+    assert LabelStore.load(path).get("q", "d#1").grade == 3
+    store.close()
+
+
+def test_a_torn_last_journal_line_is_dropped_and_the_rest_kept(tmp_path):
+    path = tmp_path / "labels.yaml"
+    store = LabelStore.load(path)
+    store.set("q", "d#1", 2, "t")
+    store.close()
+    with open(journal_path(path), "a") as fh:
+        fh.write('{"query": "q", "doc": "d#2", "gra')  # killed mid-write: never reported saved
+    again = LabelStore.load(path)
+    assert set(again.for_query("q")) == {"d#1"}
+    again.set("q", "d#3", 1, "t")
+    again.close()
+    assert set(LabelStore.load(path).for_query("q")) == {"d#1", "d#3"}
+
+
+def test_a_corrupt_journal_line_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "labels.yaml"
+    store = LabelStore.load(path)
+    store.set("q", "d#1", 2, "t")
+    store.close()
+    journal = journal_path(path)
+    journal.write_text(journal.read_text() + json.dumps({"query": "q", "doc": "d#2", "grade": 9}) + "\n")
+    before = journal.read_bytes()
+    with pytest.raises(WorkspaceFileError) as info:
+        LabelStore.load(path)
+    assert info.value.line == 3 and info.value.path == journal
+    assert journal.read_bytes() == before
+
+
+def test_failed_write_is_reported_and_not_kept_in_memory(tmp_path, monkeypatch):
+    path = tmp_path / "labels.yaml"
+    store = LabelStore.load(path)
+    heard = []
+    store.on_saved = heard.append
+    import os
+
+    real_fsync = os.fsync
+
+    def boom(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", boom)
+    store.set("q", "d#1", 2, "t")
+    with pytest.raises(OSError):
+        store.flush()
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert heard and heard[0].error is not None
+    assert store.get("q", "d#1") is None and store.undo() is None
+    store.close()
 
 
 @pytest.mark.parametrize(
     "content, line",
     [
-        ("version: 1\nqueries:\n  q:\n    - doc: d#1\n      grade: 7\n", 3),
+        ("version: 1\nqueries:\n  q:\n    - doc: d#1\n      grade: 7\n", 4),
         ("version: 1\nqueries:\n  q:\n    - {doc: d#1, grade: 1\n", 5),
         ("version: 1\nqueries:\n  q: not-a-list\n", 3),
         ("version: 2\nqueries: {}\n", 1),
@@ -74,3 +165,22 @@ def test_corrupt_file_is_reported_with_its_line_and_left_untouched(tmp_path, con
         LabelStore.load(path)
     assert info.value.line == line
     assert path.read_text() == content
+
+
+def test_the_file_is_dumped_in_chunks_that_read_back_exactly(tmp_path, monkeypatch):
+    import yaml
+
+    from rerank_tui.session import labels as labels_module
+    from rerank_tui.session.labels import Label
+
+    monkeypatch.setattr(labels_module, "_DUMP_CHUNK", 3)
+    tricky = ["plain", "two\nlines", "  leading spaces\nand more", "x" * 300, "key: with colon", "- dash", "中文 查询", "'quoted'", "tab\there", "trailing\n"]
+    store = LabelStore(tmp_path / "labels.yaml")
+    store.queries = {q: {f"d{i}#1": Label(f"d{i}#1", i % 4, "abc", "2026-11-22T03:00:00Z", {"note": q})} for i, q in enumerate(tricky)}
+    store.queries["empty"] = {}
+    text = store.to_yaml()
+    data = yaml.safe_load(text)
+    assert list(data["queries"]) == tricky + ["empty"]
+    assert data["queries"]["two\nlines"][0] == {"doc": "d1#1", "grade": 1, "text_sha1": "abc", "at": "2026-11-22T03:00:00Z", "note": "two\nlines"}
+    store.save()
+    assert LabelStore.load(tmp_path / "labels.yaml").queries == store.queries

@@ -89,15 +89,22 @@ async def test_label_keys_save_labels_that_load_back(make_app, workspace_dir):
         first, second = row_ids(app, "bm25")[:2]
         await pilot.press("3")  # labels the first row, moves to the next
         await pilot.press("1")
+        labels = app.workspace.labels
+        labels.flush()
+        await pilot.pause()
+        assert str(app.query_one("#status", Static).render()).endswith(f"labeled {second} 1 · saved")
         stored = LabelStore.load(workspace_dir / "labels.yaml")
         assert stored.get("DataLoader", first).grade == 3
         assert stored.get("DataLoader", second).grade == 1
         assert stored.queries == app.workspace.labels.queries
         assert cell_text(app, "bm25", first, "lbl") == "3"
         await pilot.press("up", "x")
+        labels.flush()
         assert LabelStore.load(workspace_dir / "labels.yaml").get("DataLoader", second) is None
         await pilot.press("u")
+        labels.flush()
         assert LabelStore.load(workspace_dir / "labels.yaml").get("DataLoader", second).grade == 1
+        labels.compact()  # what the writer does when labeling pauses
         data = yaml.safe_load((workspace_dir / "labels.yaml").read_text(encoding="utf-8"))
         assert data["version"] == 1 and data["scale"][3] == "perfect"
 
@@ -127,6 +134,7 @@ async def test_a_label_shows_in_both_panes_and_in_the_passage_view(make_app):
 async def test_changed_passage_flags_its_label(make_app, workspace_dir):
     store = LabelStore.load(workspace_dir / "labels.yaml")
     store.set("worker seed", "pytorch/seeds.md#1", 3, "the text as it was when labeled")
+    store.close()
     app = make_app(reranker=None)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -209,6 +217,7 @@ async def test_reranker_failure_is_shown_and_bm25_and_labels_keep_working(make_a
         assert row_ids(app, "bm25") == ["react.md#1"]
         pane(app, "bm25").table.focus()
         await pilot.press("3")
+        app.workspace.labels.flush()
         assert LabelStore.load(workspace_dir / "labels.yaml").get("useEffect", "react.md#1").grade == 3
 
 
@@ -341,7 +350,7 @@ async def test_a_corrupt_labels_file_is_reported_and_never_overwritten(make_app,
     app = make_app(reranker=None)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await settle(app, pilot)
-        assert any("labels.yaml:3" in str(n.message) for n in app._notifications)
+        assert any("labels.yaml:4" in str(n.message) for n in app._notifications)
         await type_query(app, pilot, "useEffect")
         pane(app, "bm25").table.focus()
         await pilot.press("3")
@@ -414,3 +423,34 @@ async def test_tries_are_scored_over_labeled_queries_and_compared(make_app, work
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.instruction == "Only passages about pinned memory are relevant"
+
+
+async def test_a_server_started_after_the_app_is_used_at_the_next_enter(make_app, tiny_model_dir):
+    """`vllm serve` is usually started after the app: Enter tries the reranker again."""
+    import json
+
+    from rerank_tui.rerank import build_reranker
+    from tests.rerank.local_server import LocalServer, free_port, json_answer
+    from tests.rerank.reference import Reference
+
+    ref = Reference(tiny_model_dir)
+
+    def handle(method, path, headers, body):
+        if path == "/v1/models":
+            return json_answer({"object": "list", "data": [{"id": "tiny", "object": "model"}]})
+        request = json.loads(body)
+        scores = [ref.score_ids(ref.tokenizer(request["query"] + d, add_special_tokens=False)["input_ids"]) for d in request["documents"]]
+        return json_answer({"results": [{"index": i, "relevance_score": s} for i, s in enumerate(scores)]})
+
+    port = free_port()
+    app = make_app(reranker=lambda: build_reranker("http", url=f"http://127.0.0.1:{port}", timeout=1.5, cache=False))
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(app, pilot)
+        assert app.reranker_state == "failed"
+        assert "cannot reach" in pane(app, "rerank").query_one(".pane-message", Static).render().plain
+        with LocalServer(handle, port=port):
+            await type_query(app, pilot, "DataLoader workers")
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.reranker_state == "ready"
+            assert row_ids(app, "rerank") and set(row_ids(app, "rerank")) <= set(row_ids(app, "bm25"))

@@ -183,3 +183,46 @@ def test_reranker_and_app_errors_are_one_line(capsys, folder, tmp_path, argv, me
     assert code == 2
     assert err.strip().splitlines()[-1].startswith("rerank-tui: error:") and message in err
     assert "Traceback" not in err
+
+
+HOSTILE_TITLE = "Ti\u200btle \u202eevil"
+HOSTILE_TEXT = "workers hostile \x9b text \u202e reversed and zero\u200bwidth here"
+
+
+def test_search_json_escapes_controls_and_round_trips_the_text(capsysbinary, tmp_path):
+    root = tmp_path / "hostile"
+    root.mkdir()
+    (root / "h.md").write_text(f"# {HOSTILE_TITLE}\n\n{HOSTILE_TEXT}\n", encoding="utf-8")
+    assert main(["search", str(root), "workers hostile", "--json"]) == 0
+    raw = capsysbinary.readouterr().out
+    for code in (0x9B, 0x202E, 0x200B):
+        assert chr(code).encode() not in raw and f"\\u{code:04x}".encode() in raw
+    record = json.loads(raw.decode("utf-8").splitlines()[0])
+    assert HOSTILE_TITLE in record["title"] and HOSTILE_TEXT in record["snippet"]
+
+
+def test_run_files_refuse_scores_that_are_not_numbers(tmp_path):
+    from rerank_tui.cli.errors import UserError
+    from rerank_tui.cli.headless import write_trec_run
+
+    out = tmp_path / "run.trec"
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(UserError, match="q1 has the score"):
+            write_trec_run(out, [("q1", [("d1", 1, 0.5), ("d2", 2, bad)])], "t")
+        assert not out.exists() and not list(tmp_path.glob(".run.trec.tmp-*"))
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "nan", "inf"])
+def test_bad_timeout_is_one_line_and_exit_2(capsys, folder, value):
+    with pytest.raises(SystemExit) as info:
+        main(["search", str(folder), "q", f"--timeout={value}"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [f"rerank-tui: error: --timeout expects a positive number of seconds, not {value!r}"]
+
+
+def test_timeout_is_parsed_in_seconds():
+    from rerank_tui.cli.options import build_parser
+
+    assert build_parser().parse_args(["search", "x", "q", "--timeout", "2.5"]).timeout == 2.5
+    assert build_parser().parse_args(["tui", "x"]).timeout is None  # the backend's default (60 s)

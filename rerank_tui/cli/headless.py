@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
 from rerank_tui.cli.errors import UserError
-from rerank_tui.safe_text import one_line
+from rerank_tui.safe_text import json_line, one_line
 
 
 # -- shared steps -------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def _print_reranked(index, query: str, ranked, *, as_json: bool, qid: str | None
             record = {
                 "rank": r.rank,
                 "id": p.id,
-                "score": None if r.score != r.score else round(r.score, 6),  # NaN: left unscored by a cascade
+                "score": round(r.score, 6),  # NaN (left unscored by a cascade): null
                 "bm25_rank": r.hit.rank,
                 "bm25_score": round(r.hit.score, 6),
                 "title": p.title,
@@ -218,7 +219,7 @@ def _print_reranked(index, query: str, ranked, *, as_json: bool, qid: str | None
             }
             if qid is not None:
                 record = {"query_id": qid, **record}
-            print(json.dumps(record, ensure_ascii=False))
+            print(json_line(record))
         else:
             score = "     –" if r.score != r.score else f"{r.score:6.3f}"
             print(
@@ -272,9 +273,15 @@ def read_queries(path: Path) -> list[tuple[str, str]]:
 def write_trec_run(path: Path, results, tag: str) -> int:
     """Write `qid Q0 docid rank score tag` lines atomically; return the number of lines.
 
-    `results` is [(qid, [(docid, rank, score), ...]), ...]."""
+    `results` is [(qid, [(docid, rank, score), ...]), ...]. A score that is not a finite
+    number is refused: "nan" or "inf" in a run file would be read, or sorted, differently by
+    each evaluator."""
     if not tag or any(c.isspace() for c in tag):
         raise UserError("--tag must be one word")
+    for qid, rows in results:
+        for docid, _, score in rows:
+            if not math.isfinite(score):
+                raise UserError(f"cannot write run file {path}: query {qid} has the score {score} for {docid}")
     lines = [f"{qid} Q0 {docid} {rank} {score:.6f} {tag}\n" for qid, rows in results for docid, rank, score in rows]
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -297,7 +304,7 @@ def _print_hits(index, query: str, hits, *, as_json: bool, qid: str | None = Non
             record = {"rank": hit.rank, "id": p.id, "score": round(hit.score, 6), "title": p.title, "path": p.doc, "snippet": text}
             if qid is not None:
                 record = {"query_id": qid, **record}
-            print(json.dumps(record, ensure_ascii=False))
+            print(json_line(record))
         else:
             print(f"{hit.rank:>3}  {hit.score:8.3f}  {one_line(p.id, 60)}  {one_line(p.title, 70)}")
             print(f"     {one_line(text, 200)}")

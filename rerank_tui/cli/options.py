@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from rerank_tui import __version__
+from rerank_tui.cli.errors import EXIT_USAGE
 
 COMMANDS = ("index", "search", "tui", "eval", "export", "import")
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"  # equal to rerank.checkpoint.DEFAULT_MODEL (a test checks)
 BACKENDS = ("auto", "transformers", "vllm", "http")
+
+
+class Seconds(argparse.Action):
+    """Stores a positive, finite number of seconds. Anything else exits with one line and
+    status 2, like a UserError, rather than argparse's usage dump."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            value = float(values)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            parser.exit(EXIT_USAGE, f"rerank-tui: error: {option_string} expects a positive number of seconds, not {values!r}\n")
+        setattr(namespace, self.dest, value)
 
 
 def add_corpus_options(p: argparse.ArgumentParser) -> None:
@@ -33,6 +49,7 @@ def add_reranker_options(p: argparse.ArgumentParser, single_instruction: bool = 
     g.add_argument("--model", help=f"Hugging Face id or local folder (default: {DEFAULT_MODEL}; with --url: the server's model)")
     g.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM on CUDA if installed, else transformers; http: a running vllm serve")
     g.add_argument("--url", help="base URL of a running `vllm serve` (implies --backend http)")
+    g.add_argument("--timeout", action=Seconds, metavar="S", help="http backend: seconds one request may take, retries included (default: 60)")
     g.add_argument("--device", help="transformers device, e.g. cuda:1 or cpu (default: cuda when available)")
     g.add_argument("--dtype", help="float32, bfloat16 or float16 (default: bf16/fp16 on GPU, float32 on CPU)")
     g.add_argument("--max-length", type=int, metavar="TOKENS", help="prompt limit; longer documents are truncated")

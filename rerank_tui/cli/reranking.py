@@ -32,6 +32,7 @@ def reranker_factory(args, on_note: Callable[[str], None] | None = None):
             batch_size=args.batch_size,
             cache=cache,
             on_note=on_note,
+            timeout=getattr(args, "timeout", None),
         )
 
     return build

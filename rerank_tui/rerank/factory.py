@@ -31,6 +31,7 @@ def build_reranker(
     batch_size: int | None = None,
     dtype: str | None = None,
     revision: str | None = None,
+    timeout: float | None = None,
     cache: bool | ScoreCache | str | Path = True,
     on_note: Callable[[str], None] | None = None,
     **backend_options,
@@ -39,7 +40,8 @@ def build_reranker(
     for "http", the server's first model). `cache` is True (the user's cache dir), False, a
     path to a SQLite file, or a `ScoreCache`. `backend_options` go to the backend class
     (vllm: tensor_parallel_size, gpu_memory_utilization, kv_cache_memory_bytes,
-    enforce_eager, ...; http: timeout, retries, api_key_env, tokenizer, ...).
+    enforce_eager, ...; http: retries, api_key_env, tokenizer, ...). `timeout` (seconds for one
+    whole request, retries included) is for "http"; other backends note that they ignore it.
     Notes for the user (e.g. "running on CPU") are in `.notes` and passed to `on_note`."""
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
@@ -51,9 +53,11 @@ def build_reranker(
             raise ValueError("the http backend needs url= (the vLLM server's base URL)")
         from .http_backend import HttpReranker
 
-        opts = _drop_none(max_length=max_length, batch_size=batch_size)
+        opts = _drop_none(max_length=max_length, batch_size=batch_size, timeout=timeout)
         reranker: Reranker = HttpReranker(url, model, **opts, **backend_options)
     else:
+        if timeout is not None:
+            notes.append(f"the timeout applies to the http backend only: ignored by {backend}")
         ckpt = resolve(model or DEFAULT_MODEL, revision)
         check_qwen3(ckpt)
         max_length = _fit_max_length(max_length, max_positions(ckpt), notes)

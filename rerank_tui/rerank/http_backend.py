@@ -2,21 +2,34 @@
 
 The server must run the checkpoint as a scorer with the Qwen3 overrides and no chat template
 (see shared/VLLM_ON_CPU.md, "The server"); the client sends the official prompt already split
-into `query_side` and `document_side`, so the server's scores are the contract's p(yes).
+into `query_side` and `document_side`, so the server's scores are the contract's p(yes). Scores
+that are not a number in [0, 1] are an error, never a p(yes).
 
-Connection errors, timeouts and 5xx answers are retried a bounded number of times with
-exponential backoff; everything else fails at once with an error naming the URL. The API key
-is read from an environment variable (default `RERANK_TUI_API_KEY`) and kept in memory only.
-Documents are truncated client-side when a tokenizer is at hand (`tokenizer=` a tokenizer.json
-or checkpoint folder, or `model` is a local folder); otherwise the server's own limit applies.
+`timeout` is one deadline for a whole request: connecting, every read, all retries and the
+waits between them. httpx's own timeouts are per socket operation (a server trickling a byte a
+second never trips them), so the client's sockets cap each operation to the time left and the
+body is streamed with the deadline checked between chunks. Connection errors, timeouts, 429
+and 5xx answers are retried a bounded number of times, waiting what `Retry-After` asks or a
+jittered exponential backoff, never past the deadline; everything else fails at once with an
+error naming the URL. The API key is read from an environment variable (default
+`RERANK_TUI_API_KEY`) and kept in memory only. Documents are truncated client-side when a
+tokenizer is at hand (`tokenizer=` a tokenizer.json or checkpoint folder, or `model` is a local
+folder); otherwise the server's own limit applies.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import random
+import threading
 import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import httpcore
 import httpx
 
 from .base import BaseReranker, RerankStats
@@ -24,6 +37,8 @@ from .errors import RerankServerError
 from .prompt import PREFIX, SUFFIX, document_side, fit_document, may_exceed, query_side
 
 DEFAULT_API_KEY_ENV = "RERANK_TUI_API_KEY"
+DEFAULT_TIMEOUT = 60.0
+MAX_BODY_BYTES = 64 * 2**20  # a rerank answer is a few KiB; anything near this is not one
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _SERVER_HINT = (
     "start one with `python -m vllm.entrypoints.openai.api_server --model M --runner pooling "
@@ -34,6 +49,8 @@ _SERVER_HINT = (
 
 
 class HttpReranker(BaseReranker):
+    thread_safe = True  # httpx's Client pools connections across threads; the deadline is per thread
+
     def __init__(
         self,
         url: str,
@@ -41,7 +58,7 @@ class HttpReranker(BaseReranker):
         *,
         max_length: int = 8192,
         batch_size: int = 64,
-        timeout: float = 60.0,
+        timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = 5.0,
         retries: int = 3,
         backoff: float = 0.5,
@@ -51,6 +68,8 @@ class HttpReranker(BaseReranker):
         transport: httpx.BaseTransport | None = None,
     ):
         super().__init__()
+        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         base = url.rstrip("/")
         base = base.removesuffix("/v1/rerank").removesuffix("/v1")
         self.base_url = base
@@ -60,7 +79,8 @@ class HttpReranker(BaseReranker):
         self.retries = max(0, retries)
         self.backoff = backoff
         self.backoff_max = backoff_max
-        self.timeout = timeout
+        self.timeout = float(timeout)
+        self.connect_timeout = connect_timeout
         headers = {"Accept": "application/json"}
         key = os.environ.get(api_key_env)
         if key:
@@ -68,8 +88,7 @@ class HttpReranker(BaseReranker):
         self.api_key_env = api_key_env
         self._client = httpx.Client(
             headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(connect_timeout, timeout)),
-            transport=transport,
+            transport=transport or _deadline_transport(),
             trust_env=False,  # never route a local server through a proxy from the env
         )
         self.model = model or self._served_model()
@@ -84,36 +103,85 @@ class HttpReranker(BaseReranker):
             )
 
     # -- requests -----------------------------------------------------------------------------
-    def _request(self, method: str, url: str, json: dict | None = None) -> httpx.Response:
-        """One call with bounded retries on connection errors, timeouts and 5xx."""
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
+    def _request(self, method: str, url: str, payload: dict | None = None) -> _Answer:
+        """One call within `timeout` seconds in all, with bounded retries on connection
+        errors, timeouts, 429 and 5xx."""
+        deadline = time.monotonic() + self.timeout
+        tries = 0
+        while True:
+            tries += 1
+            retry_after = None
             try:
-                response = self._client.request(method, url, json=json)
-            except httpx.ConnectError as error:
-                if last:
-                    raise RerankServerError(
-                        f"cannot reach the rerank server at {url}: {_reason(error)}", _SERVER_HINT
-                    ) from error
-            except httpx.TimeoutException as error:
-                if last:
-                    raise RerankServerError(
-                        f"the rerank server at {url} did not answer within {self.timeout:g} s "
-                        f"({self.retries + 1} tries)",
-                        "is it overloaded or still starting? raise the timeout or check the server log",
-                    ) from error
-            except httpx.TransportError as error:  # connection reset, broken protocol
-                if last:
-                    raise RerankServerError(
-                        f"the rerank server at {url} broke the connection: {_reason(error)}", _SERVER_HINT
-                    ) from error
+                answer = self._attempt(method, url, payload, deadline)
+            except (httpx.TransportError, _DeadlinePassed) as error:  # refused, reset, timed out
+                failure: _Answer | Exception = error
             else:
-                if response.status_code not in _RETRY_STATUS or last:
-                    return response
-            time.sleep(min(self.backoff * 2**attempt, self.backoff_max))
-        raise AssertionError("unreachable")  # pragma: no cover
+                if answer.status_code not in _RETRY_STATUS:
+                    return answer
+                failure = answer
+                retry_after = _retry_after(answer.headers.get("retry-after"))
+            cap = min(self.backoff * 2 ** (tries - 1), self.backoff_max)
+            wait = retry_after if retry_after is not None else random.uniform(0, cap)  # full jitter
+            left = deadline - time.monotonic()
+            if tries > self.retries or wait >= left:
+                return self._give_up(failure, url, tries, retry_after, left)
+            time.sleep(wait)
 
-    def _json(self, response: httpx.Response, url: str) -> object:
+    def _attempt(self, method: str, url: str, payload: dict | None, deadline: float) -> _Answer:
+        """One try, streamed, with every socket operation capped to the time left."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _DeadlinePassed
+        timeout = httpx.Timeout(left, connect=min(self.connect_timeout, left))
+        _local.deadline = deadline
+        try:
+            with self._client.stream(method, url, json=payload, timeout=timeout) as response:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                    raise self._too_big(url)
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_BODY_BYTES:
+                        raise self._too_big(url)
+                    if time.monotonic() >= deadline:
+                        raise _DeadlinePassed
+                return _Answer(response.status_code, response.headers, bytes(body))
+        finally:
+            _local.deadline = None
+
+    def _give_up(self, failure, url: str, tries: int, retry_after: float | None, left: float) -> _Answer:
+        """The error for the last failure (an answer is returned for `_json` to report)."""
+        attempts = f"{tries} {'try' if tries == 1 else 'tries'}"
+        if isinstance(failure, _Answer):
+            if retry_after is not None and retry_after >= left and tries <= self.retries:
+                raise RerankServerError(
+                    f"the rerank server at {url} answered HTTP {failure.status_code} and asked to retry "
+                    f"in {retry_after:g} s, past the {self.timeout:g} s deadline ({attempts})",
+                    "the server is overloaded: try again later or raise --timeout",
+                )
+            return failure
+        if isinstance(failure, (httpx.TimeoutException, _DeadlinePassed)):
+            raise RerankServerError(
+                f"the rerank server at {url} did not answer within {self.timeout:g} s ({attempts})",
+                "is it overloaded or still starting? raise --timeout or check the server log",
+            ) from failure
+        if isinstance(failure, httpx.ConnectError):
+            raise RerankServerError(
+                f"cannot reach the rerank server at {url}: {_reason(failure)}", _SERVER_HINT
+            ) from failure
+        raise RerankServerError(  # connection reset, broken protocol
+            f"the rerank server at {url} broke the connection: {_reason(failure)}", _SERVER_HINT
+        ) from failure
+
+    @staticmethod
+    def _too_big(url: str) -> RerankServerError:
+        return RerankServerError(
+            f"the rerank server at {url} sent an answer larger than {MAX_BODY_BYTES // 2**20} MiB",
+            "is --url a rerank server? " + _SERVER_HINT,
+        )
+
+    def _json(self, response: _Answer, url: str) -> object:
         status = response.status_code
         if status in (401, 403):
             raise RerankServerError(
@@ -131,13 +199,13 @@ class HttpReranker(BaseReranker):
                 f"{url} answered 404: not a rerank API", "the server must be vLLM run with --runner pooling; " + _SERVER_HINT
             )
         if status >= 400:
-            raise RerankServerError(
-                f"the rerank server at {url} answered HTTP {status}: {_snippet(response)}",
-                "check the server log" if status >= 500 else "check --model and the server's --max-model-len",
+            hint = {429: "the server is overloaded: try again later or raise --timeout"}.get(
+                status, "check the server log" if status >= 500 else "check --model and the server's --max-model-len"
             )
+            raise RerankServerError(f"the rerank server at {url} answered HTTP {status}: {_snippet(response)}", hint)
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise RerankServerError(
                 f"{url} answered something that is not the rerank API (not JSON): {_snippet(response)}",
                 _SERVER_HINT,
@@ -188,13 +256,20 @@ class HttpReranker(BaseReranker):
         return scores
 
     def _parse(self, data: object, n: int) -> list[float]:
-        """`results[].index/relevance_score` back to input order; anything else is an error."""
+        """`results[].index/relevance_score` back to input order; anything else is an error,
+        and so is a score that is not a number in [0, 1] (json reads `NaN` and `Infinity`)."""
         out: list[float | None] = [None] * n
         try:
             for item in data["results"]:
                 index, score = item["index"], item["relevance_score"]
-                if not isinstance(index, int) or out[index] is not None or index < 0:
+                if not _is_int(index) or index < 0 or out[index] is not None:
                     raise ValueError(index)
+                if not (_is_number(score) and 0.0 <= score <= 1.0):  # False for NaN too
+                    raise RerankServerError(
+                        f"{self.rerank_url} returned the score {score!r} for document {index}, "
+                        "not a probability in [0, 1]",
+                        "the server must score with the Qwen3 overrides; " + _SERVER_HINT,
+                    )
                 out[index] = float(score)
         except (KeyError, TypeError, ValueError, IndexError):
             raise RerankServerError(
@@ -229,6 +304,116 @@ def _load_tokenizer(tokenizer: str | Path | None, model: str):
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A whole response, read within the deadline."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> object:
+        return json.loads(self.content)
+
+
+class _DeadlinePassed(Exception):
+    """The request's deadline passed before a try or between two reads of its body."""
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a `Retry-After` header asks to wait (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # an HTTP date is GMT
+            return None
+        seconds = when.timestamp() - time.time()
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+# -- sockets that never wait past the calling thread's deadline -------------------------------
+_local = threading.local()  # .deadline: time.monotonic() by which the current request must end
+
+
+def _capped(timeout: float | None, error: type[Exception]) -> float | None:
+    deadline = getattr(_local, "deadline", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the request's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _capped(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _capped(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, _capped(timeout, httpcore.ConnectTimeout))
+        )
+
+    def get_extra_info(self, info: str):
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend):
+        self._inner = inner
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        timeout = _capped(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        timeout = _capped(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _deadline_transport() -> httpx.HTTPTransport:
+    """httpx's transport with `_DeadlineBackend` sockets. httpx has no public hook for the
+    network backend, so it is swapped on the pool; if a future httpx moves it, the deadline
+    is still checked between body chunks."""
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    inner = getattr(pool, "_network_backend", None)
+    if isinstance(inner, httpcore.NetworkBackend):
+        pool._network_backend = _DeadlineBackend(inner)
+    return transport
+
+
 def _reason(error: Exception) -> str:
     text = str(error) or type(error).__name__
     if "refused" in text.lower() or "Errno 111" in text:
@@ -236,17 +421,17 @@ def _reason(error: Exception) -> str:
     return text
 
 
-def _error_message(response: httpx.Response) -> str | None:
+def _error_message(response: _Answer) -> str | None:
     """The message of an OpenAI-style error body, if it is one."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     error = data.get("error") if isinstance(data, dict) else None
     message = error.get("message") if isinstance(error, dict) else error
     return str(message)[:200] if message else None
 
 
-def _snippet(response: httpx.Response) -> str:
+def _snippet(response: _Answer) -> str:
     text = " ".join(response.text.split())
     return repr(text[:100] + ("…" if len(text) > 100 else ""))

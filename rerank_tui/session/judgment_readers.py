@@ -1,0 +1,331 @@
+"""Reading labels from qrels, CSV and JSONL files, a line at a time and within fixed limits.
+
+An import holds at most `MAX_IMPORT_LABELS` labels from a file of at most `MAX_IMPORT_BYTES`
+(a file over either is refused before it is parsed, and the limits hold while parsing too),
+so any file either imports in well under 1 GB of memory or is refused with a message.
+Each line, cell, id and query text has its own limit. Ids (doc ids, qrels query ids) are
+refused when empty or when they hold whitespace or a control, format or separator character:
+an id is written back as one field of a qrels line, so it must not be able to split one.
+Every refusal is a `JudgmentFileError` naming the file and the line (0: the whole file).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import partial
+from pathlib import Path
+
+from rerank_tui.session.labels import SCALE, Label
+
+MAX_IMPORT_LABELS = 500_000  # labels (records) per import
+MAX_IMPORT_BYTES = 256 << 20  # size of a file read by an import
+MAX_LINE_CHARS = 1 << 20  # one line of any input file
+MAX_QUERY_CHARS = 10_000
+MAX_ID_CHARS = 1_000  # doc ids, query ids, and JSONL's `text_sha1` and `at`
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+CSV_HEADER = ["query", "docid", "rating"]
+BEIR_QRELS_HEADER = ["query-id", "corpus-id", "score"]
+QRELS_LAYOUTS = {4: "`qid 0 docid grade`", 3: "`qid<TAB>docid<TAB>grade`"}
+_NOT_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"}  # control, format, surrogate, separators
+_GRADES = {str(grade): grade for grade in SCALE}
+
+Judgments = dict[str, dict[str, Label]]  # query → doc → label, as in LabelStore.queries
+Lines = str | Iterable[str]  # a text, a list of lines, or an open text file
+
+
+class JudgmentFileError(Exception):
+    def __init__(self, path, line: int, message: str) -> None:
+        self.path, self.line = path, line
+        super().__init__(f"{path}:{line}: {message}")
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def count_lines(path: Path) -> int:
+    """Non-blank lines of `path`, counted in binary chunks (no line is held whole)."""
+    count, tail = 0, b""
+    with open(path, "rb") as file:
+        for chunk in iter(partial(file.read, 1 << 20), b""):
+            lines = (tail + chunk).split(b"\n")
+            tail = b"x" if lines.pop().strip() else b""  # the unfinished line: blank or not is all that counts
+            count += sum(1 for line in lines if line.strip())
+    return count + len(tail)
+
+
+def check_import_size(path: Path, max_lines: int | None = MAX_IMPORT_LABELS) -> None:
+    """Refuse, before parsing, a file over MAX_IMPORT_BYTES or with more than `max_lines` lines."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        return  # a pipe cannot be read twice: the limits while parsing still hold
+    if info.st_size > MAX_IMPORT_BYTES:
+        raise JudgmentFileError(path, 0, f"the file has {info.st_size:,} bytes; an import reads at most {MAX_IMPORT_BYTES:,}: split the file")
+    if max_lines is not None and (lines := count_lines(path)) > max_lines + 1:  # + 1: a header line
+        raise JudgmentFileError(path, 0, f"the file has {lines:,} lines; an import takes at most {max_lines:,} labels: split the file")
+
+
+def open_text(path: Path, newline: str | None = None):
+    return open(path, encoding="utf-8-sig", newline=newline)
+
+
+def _lines(source: Lines, path) -> Iterator[tuple[int, str]]:
+    """(number, line) of `source`, read a line at a time; a long line, a long file or bytes that
+    are not UTF-8 are refused at their line."""
+    if isinstance(source, str):
+        source = io.StringIO(source)
+    if hasattr(source, "readline"):
+        source = iter(partial(source.readline, MAX_LINE_CHARS + 1), "")
+    number = total = 0
+    try:
+        for number, line in enumerate(source, start=1):
+            total += len(line)
+            if len(line) > MAX_LINE_CHARS:
+                raise JudgmentFileError(path, number, f"line is longer than {MAX_LINE_CHARS:,} characters")
+            if total > MAX_IMPORT_BYTES:
+                raise JudgmentFileError(path, number, f"more than {MAX_IMPORT_BYTES:,} characters in one import: split the file")
+            yield number, line
+    except UnicodeDecodeError as exc:  # the decoder fails on a whole chunk: find the line in it
+        line = number + 1 + exc.object[: exc.start].count(b"\n")
+        raise JudgmentFileError(path, line, f"not UTF-8 text ({exc.reason} at byte {exc.object[exc.start]:#04x})") from None
+
+
+# -- values ----------------------------------------------------------------------------------
+
+
+def check_id(path, number: int, what: str, ident: str) -> str:
+    """`ident`, refused when empty, too long, or holding whitespace or a control character."""
+    if not ident:
+        raise JudgmentFileError(path, number, f"{what} is empty")
+    if len(ident) > MAX_ID_CHARS:
+        raise JudgmentFileError(path, number, f"{what} is longer than {MAX_ID_CHARS:,} characters")
+    if ident.isprintable() and " " not in ident:  # the fast path: isprintable is False for them all
+        return ident
+    bad = next((c for c in ident if c.isspace() or unicodedata.category(c) in _NOT_IN_IDS), None)
+    if bad is not None:
+        raise JudgmentFileError(path, number, f"{what} {ident[:80]!r} holds whitespace or a control character (U+{ord(bad):04X})")
+    return ident  # only private-use or unassigned characters, which are fine
+
+
+def check_query(path, number: int, query: str) -> str:
+    if len(query) > MAX_QUERY_CHARS:
+        raise JudgmentFileError(path, number, f"query text is longer than {MAX_QUERY_CHARS:,} characters")
+    return query
+
+
+def parse_grade(path, number: int, raw) -> int:
+    """A grade of the scale from an int or its digits; 2.0, "2.0", True, "+2" and 7 are refused."""
+    grade = raw if type(raw) is int else _GRADES.get(raw.strip()) if isinstance(raw, str) else None
+    if grade not in SCALE:
+        raise JudgmentFileError(path, number, f"grade {raw!r} is not one of {', '.join(map(str, SCALE))}")
+    return grade
+
+
+def _json_object(path, number: int, line: str) -> dict:
+    """A JSON object whose values are scalars (no nesting), with strings that are valid Unicode."""
+    try:
+        record = json.loads(line)
+    except RecursionError:
+        raise JudgmentFileError(path, number, "JSON nested too deep") from None
+    except ValueError as exc:
+        raise JudgmentFileError(path, number, f"not JSON ({exc})") from None
+    if not isinstance(record, dict):
+        raise JudgmentFileError(path, number, "expected a JSON object")
+    for key, value in record.items():
+        if isinstance(value, (dict, list)):
+            raise JudgmentFileError(path, number, f"`{key}` must be a string, number or null, not nested JSON")
+        if isinstance(value, str) and not _encodable(value):
+            raise JudgmentFileError(path, number, f"`{key}` holds a lone surrogate (an escape like \\ud800)")
+    return record
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# -- records ---------------------------------------------------------------------------------
+
+
+def _collect(records: Iterable[tuple[int, str, Label | None]], path) -> Judgments:
+    """Judgments from (line, query, label or None for a query without labels) records."""
+    judgments: Judgments = {}
+    for count, (number, query, label) in enumerate(records, start=1):
+        if count > MAX_IMPORT_LABELS:
+            raise JudgmentFileError(path, number, f"more than {MAX_IMPORT_LABELS:,} labels in one import: split the file")
+        labels = judgments.setdefault(query, {})
+        if label is not None:
+            labels[label.doc] = label
+    return judgments
+
+
+def _qrels_fields(line: str) -> list[str]:
+    """Tab-separated fields when the line has a tab (BEIR), else whitespace-separated (TREC)."""
+    text = line.strip()
+    return text.split("\t") if "\t" in text else text.split()
+
+
+def _qrels_records(lines: Lines, path, queries: dict[str, str] | None):
+    columns = None  # 4 (TREC) or 3 (BEIR), set by the first line; every line must have as many
+    for number, line in _lines(lines, path):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = _qrels_fields(line)
+        if columns is None and [f.strip().lower() for f in fields] == BEIR_QRELS_HEADER:
+            columns = 3
+            continue
+        if len(fields) not in QRELS_LAYOUTS or columns not in (None, len(fields)):
+            expected = " or ".join(QRELS_LAYOUTS.values()) if columns is None else f"{QRELS_LAYOUTS[columns]} as above"
+            raise JudgmentFileError(path, number, f"expected {expected}, found {len(fields)} fields")
+        columns = len(fields)
+        qid, doc, raw = check_id(path, number, "query id", fields[0]), fields[-2], fields[-1]
+        if queries is not None and qid not in queries:
+            raise JudgmentFileError(path, number, f"query id {qid!r} is not in the queries file")
+        label = Label(check_id(path, number, "doc id", doc), parse_grade(path, number, raw))
+        yield number, queries[qid] if queries is not None else qid, label
+
+
+def _unsafe_cell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START + ("'",)) else value
+
+
+def _csv_records(lines: Lines, path):
+    reader = csv.reader(line for _, line in _lines(lines, path))
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header[:3]] != CSV_HEADER:
+            raise JudgmentFileError(path, 1, "expected the header `query,docid,rating`")
+        start = reader.line_num + 1
+        for row in reader:
+            number, start = start, reader.line_num + 1  # a quoted cell may span lines: name the first
+            if not row:
+                continue
+            if len(row) != 3:
+                raise JudgmentFileError(path, number, f"expected 3 cells, found {len(row)}")
+            query, doc, raw = check_query(path, number, _unsafe_cell(row[0])), _unsafe_cell(row[1]), row[2]
+            if doc == "" and raw.strip() == "":
+                yield number, query, None  # a query without labels
+            else:
+                yield number, query, Label(check_id(path, number, "doc id", doc), parse_grade(path, number, raw))
+    except csv.Error as exc:
+        raise JudgmentFileError(path, reader.line_num, f"not valid CSV ({exc})") from None
+
+
+def _optional_text(path, number: int, record: dict, key: str) -> str:
+    value = record.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_ID_CHARS:
+        raise JudgmentFileError(path, number, f"`{key}` must be a string of at most {MAX_ID_CHARS:,} characters")
+    return value
+
+
+def _jsonl_records(lines: Lines, path):
+    for number, line in _lines(lines, path):
+        if not line.strip():
+            continue
+        record = _json_object(path, number, line)
+        query, doc = record.get("query"), record.get("doc")
+        if not isinstance(query, str) or "doc" not in record or not isinstance(doc, (str, type(None))):
+            raise JudgmentFileError(path, number, "expected an object with a `query` string and a `doc` string or null")
+        query = check_query(path, number, query)
+        if doc is None:
+            yield number, query, None  # a query without labels
+            continue
+        yield number, query, Label(
+            check_id(path, number, "doc id", doc),
+            parse_grade(path, number, record.get("grade")),
+            _optional_text(path, number, record, "text_sha1"),
+            _optional_text(path, number, record, "at"),
+        )
+
+
+def _query_rows(lines: Lines, path) -> Iterator[tuple[int, str, str]]:
+    """(line, id, text) of a queries file: JSONL `{"id", "text"}` (or BEIR's `_id`) or TSV `id<TAB>text`."""
+    jsonl = None  # decided by the first line
+    for number, line in _lines(lines, path):
+        if not line.strip():
+            continue
+        if jsonl is None:
+            jsonl = line.lstrip().startswith("{")
+        if jsonl:
+            record = _json_object(path, number, line)
+            qid, text = record.get("id", record.get("_id")), record.get("text")
+            if type(qid) is int:
+                qid = str(qid)
+            if not isinstance(qid, str) or not isinstance(text, str):
+                raise JudgmentFileError(path, number, "expected an object with an `id` and a `text` string")
+        else:
+            qid, tab, text = line.rstrip("\r\n").partition("\t")
+            if not tab:
+                raise JudgmentFileError(path, number, "expected `id<TAB>text`")
+        yield number, check_id(path, number, "query id", qid), check_query(path, number, text)
+
+
+# -- public ----------------------------------------------------------------------------------
+
+
+def from_qrels(lines: Lines, path, queries: dict[str, str] | None = None) -> Judgments:
+    """Labels of qrels lines (TREC's 4 columns or BEIR's 3, with or without its header).
+
+    `queries` maps query ids to texts (from a queries file), and an id it lacks is an error;
+    without it the id is the query.
+    """
+    return _collect(_qrels_records(lines, path, queries), path)
+
+
+def from_csv(lines: Lines, path) -> Judgments:
+    """Labels of CSV lines `query,docid,rating` (a row `query,,` is a query without labels)."""
+    return _collect(_csv_records(lines, path), path)
+
+
+def from_jsonl(lines: Lines, path) -> Judgments:
+    """Labels of JSONL lines, one flat object per label (`doc: null`: a query without labels)."""
+    return _collect(_jsonl_records(lines, path), path)
+
+
+def read_query_texts(path: Path, wanted: set[str] | None = None) -> dict[str, str]:
+    """Query id → text from a queries file, keeping only the `wanted` ids (all when None)."""
+    check_import_size(path, max_lines=None)  # any number of queries; only the wanted are kept
+    texts: dict[str, str] = {}
+    with open_text(path) as file:
+        for number, qid, text in _query_rows(file, path):
+            if wanted is not None and qid not in wanted:
+                continue
+            if qid in texts:
+                raise JudgmentFileError(path, number, f"query id {qid!r} appears twice")
+            texts[qid] = text
+    return texts
+
+
+def read_judgments(path: Path, fmt: str, queries_path: Path | None = None) -> Judgments:
+    """Labels from a `fmt` ("qrels", "csv", "jsonl") file, within the import limits.
+
+    For qrels, `queries_path` names a queries file (JSONL or TSV) giving each query id its text;
+    without one the ids are the queries.
+    """
+    check_import_size(path)
+    if fmt == "csv":
+        with open_text(path, newline="") as file:
+            return from_csv(file, path)
+    if fmt == "jsonl":
+        with open_text(path) as file:
+            return from_jsonl(file, path)
+    with open_text(path) as file:
+        by_id = from_qrels(file, path)
+    if queries_path is None:
+        return by_id
+    wanted = set(by_id)
+    del by_id  # the second pass builds the judgments again, by query text
+    texts = read_query_texts(queries_path, wanted)
+    with open_text(path) as file:
+        return from_qrels(file, path, texts)  # an id the queries file lacks is refused at its line

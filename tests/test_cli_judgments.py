@@ -58,3 +58,28 @@ def test_bad_import_is_one_line_with_the_line_number_and_changes_nothing(capsys,
 def test_export_without_labels_is_a_clear_error(capsys, tmp_path):
     assert main(["export", "--workspace", str(tmp_path / "none")]) == 2
     assert "no labels at" in capsys.readouterr().err
+
+
+def test_import_while_the_app_is_labeling_keeps_both_sides(tmp_path):
+    app_labels = LabelStore.load(tmp_path / "ws" / "labels.yaml")  # the running app's store
+    app_labels.set("dataloader hangs", "pytorch/a.md#2", 3, "text a")
+    app_labels.flush()
+    extra = tmp_path / "more.tsv"
+    extra.write_text("query-id\tcorpus-id\tscore\nq1\tpytorch/c.md#1\t2\n")
+    queries = tmp_path / "queries.tsv"
+    queries.write_text("q1\tdataloader hangs\n")
+    assert main(["import", str(extra), "--queries", str(queries), "--workspace", str(tmp_path / "ws")]) == 0
+    app_labels.set("dataloader hangs", "pytorch/d.md#1", 1, "text d")  # the app's next label
+    app_labels.close()
+    final = LabelStore.load(tmp_path / "ws" / "labels.yaml")
+    assert set(final.for_query("dataloader hangs")) == {"pytorch/a.md#2", "pytorch/c.md#1", "pytorch/d.md#1"}
+    assert set(app_labels.for_query("dataloader hangs")) == set(final.for_query("dataloader hangs"))
+
+
+def test_an_injected_doc_id_is_refused_with_its_line(capsys, tmp_path):
+    bad = tmp_path / "evil.csv"
+    bad.write_text('query,docid,rating\nok,d1,1\nq,"d1 1\nq2 0 evil",3\n')
+    assert main(["import", str(bad), "--workspace", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:3:" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "ws").exists()

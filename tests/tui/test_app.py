@@ -454,3 +454,44 @@ async def test_a_server_started_after_the_app_is_used_at_the_next_enter(make_app
             await settle(app, pilot)
             assert app.reranker_state == "ready"
             assert row_ids(app, "rerank") and set(row_ids(app, "rerank")) <= set(row_ids(app, "bm25"))
+
+
+async def test_a_stale_server_request_does_not_hold_up_the_new_query(make_app, tiny_model_dir):
+    import json
+    import threading
+
+    from rerank_tui.rerank import build_reranker
+    from tests.rerank.local_server import LocalServer, json_answer
+    from tests.rerank.reference import Reference
+
+    ref = Reference(tiny_model_dir)
+    release = threading.Event()
+
+    def handle(method, path, headers, body):
+        if path == "/v1/models":
+            return json_answer({"object": "list", "data": [{"id": "tiny", "object": "model"}]})
+        request = json.loads(body)
+        if "DataLoader" in request["query"]:
+            release.wait(20)  # the first query's request stalls until the test lets it go
+        scores = [ref.score_ids(ref.tokenizer(request["query"] + d, add_special_tokens=False)["input_ids"]) for d in request["documents"]]
+        return json_answer({"results": [{"index": i, "relevance_score": s} for i, s in enumerate(scores)]})
+
+    with LocalServer(handle) as server:
+        app = make_app(reranker=lambda: build_reranker("http", url=server.url, timeout=30, cache=False))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            await type_query(app, pilot, "DataLoader workers")
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            query = app.query_one("#query")
+            query.value = ""
+            await pilot.press(*"useEffect", "enter")
+            for _ in range(200):
+                if app.reranked_for and app.reranked_for[0] == "useEffect":
+                    break
+                await pilot.pause(0.05)
+            assert app.reranked_for and app.reranked_for[0] == "useEffect"
+            assert not release.is_set()  # the stale request is still out there
+            release.set()
+            await settle(app, pilot)
+            assert app.reranked_for[0] == "useEffect" and row_ids(app, "rerank") == ["react.md#1"]

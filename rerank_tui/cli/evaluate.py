@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -119,9 +118,8 @@ def cmd_eval(args) -> int:
         for i, a in enumerate(results[1:], start=1)
         for b in results[i + 1 :]
     ]
-    if args.json:
-        clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
-        print(json.dumps({"metrics": metrics, "primary": primary, "rows": [{k: clean(v) if not isinstance(v, dict) else {m: clean(x) for m, x in v.items()} for k, v in row.items()} for row in table], "pairs": [{k: clean(v) for k, v in p.items()} for p in pairs]}, ensure_ascii=False))
+    if args.json:  # NaN (no test possible) and any non-finite number become null
+        print(json_line({"metrics": metrics, "primary": primary, "rows": table, "pairs": pairs}))
         return 0
     _print_table(table, metrics, primary, pairs)
     return 0

@@ -1,47 +1,78 @@
 """The interface every reranker implements, and the plumbing they share.
 
-A `Reranker` scores (query, document) pairs with p(yes) in [0, 1], in input order, and ranks
-them best first (the conventions of sentence-transformers' `CrossEncoder.rank` and the
-`rerankers` library). Each call records a `RerankStats` in `last_stats` (and
-`score_with_stats` returns it, for callers sharing a reranker across threads), and can be
-cancelled between batches through `cancel` (a `threading.Event` or a callable returning
-True), which raises `RerankCancelled`.
+One call, `rank(query, documents)`, returns a `Ranking`: the documents best first
+(`RankResult(index, score)`, the shape of sentence-transformers' `CrossEncoder.rank` and the
+`rerankers` library) and what the call cost (`RerankStats`). `score()` gives the raw p(yes)
+in input order, for comparing backends. A score of None means "not scored" (a cascade's
+tail), never NaN.
+
+This layer owns three things callers used to do themselves:
+
+- locking: an in-process model serves one call at a time; `BaseReranker` holds a
+  per-instance lock around each call unless `thread_safe`. Any reranker may be called from
+  several threads. A call that has to wait for another one first calls its `on_wait()`
+  (once, from the calling thread: "waiting for the previous request…"), then waits.
+- cancellation: `cancel` is a `Callable[[], bool]`, checked by `raise_if_cancelled` once the
+  model is ours and between batches; it raises `RerankCancelled`. A call waiting for the
+  model also notices it.
+- device: `device` says where the scores are computed ("cpu", "cuda:0", "vllm", "http").
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from .errors import RerankCancelled
 
-Cancel = Callable[[], bool] | threading.Event | None
+Cancel = Callable[[], bool] | None
+OnWait = Callable[[], None] | None
+_POLL_S = 0.05  # how often a call waiting for the model looks at its cancel
 
 
 @dataclass(frozen=True, slots=True)
 class RankResult:
-    """One ranked document: its position in the input list and its score."""
+    """One ranked document: its position in the input list and its p(yes) (None: not scored)."""
 
     index: int
-    score: float
+    score: float | None
 
 
 @dataclass(slots=True)
 class RerankStats:
-    """What one call did. `tokens` is None when the backend cannot count them."""
+    """What one call did. `tokens` is None when the backend cannot count them. `seconds` is
+    the whole call, `waited` the part of it spent waiting for another call to free the model."""
 
     pairs: int = 0
     tokens: int | None = None
     seconds: float = 0.0
     cache_hits: int = 0
     batches: int = 0
+    waited: float = 0.0
 
     @property
     def pairs_per_second(self) -> float:
-        return self.pairs / self.seconds if self.seconds > 0 else float("inf")
+        working = self.seconds - self.waited
+        return self.pairs / working if working > 0 else float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The answer of `rank()`: results best first, and the call's stats."""
+
+    results: list[RankResult]
+    stats: RerankStats
+
+    def scores(self, n: int) -> list[float | None]:
+        """Scores in input order for `n` documents (None where a document is not in results)."""
+        out: list[float | None] = [None] * n
+        for r in self.results:
+            out[r.index] = r.score
+        return out
 
 
 @runtime_checkable
@@ -50,8 +81,19 @@ class Reranker(Protocol):
 
     identity: str  # what scores depend on (backend, model + revision, dtype): the cache key
     max_length: int  # prompt length limit in tokens; longer documents are truncated
-    last_stats: RerankStats
     notes: tuple[str, ...]  # things the user should see once (e.g. "running on CPU")
+    device: str  # where scores are computed, for display: "cpu", "cuda:0", "vllm", "http", ...
+
+    def rank(
+        self,
+        query: str,
+        documents: Sequence[str],
+        instruction: str | None = None,
+        *,
+        top_k: int | None = None,
+        cancel: Cancel = None,
+        on_wait: OnWait = None,
+    ) -> Ranking: ...
 
     def score(
         self,
@@ -60,109 +102,98 @@ class Reranker(Protocol):
         instruction: str | None = None,
         *,
         cancel: Cancel = None,
-    ) -> list[float]: ...
-
-    def score_with_stats(
-        self,
-        query: str,
-        documents: Sequence[str],
-        instruction: str | None = None,
-        *,
-        cancel: Cancel = None,
-    ) -> tuple[list[float], RerankStats]: ...
-
-    def rank(
-        self,
-        query: str,
-        documents: Sequence[str],
-        instruction: str | None = None,
-        top_k: int | None = None,
-        *,
-        cancel: Cancel = None,
-    ) -> list[RankResult]: ...
-
-    def rank_with_stats(
-        self,
-        query: str,
-        documents: Sequence[str],
-        instruction: str | None = None,
-        top_k: int | None = None,
-        *,
-        cancel: Cancel = None,
-    ) -> tuple[list[RankResult], RerankStats]: ...
+        on_wait: OnWait = None,
+    ) -> list[float | None]: ...
 
     def close(self) -> None: ...
 
 
-def cancel_check(cancel: Cancel) -> Callable[[], None]:
-    """A function that raises `RerankCancelled` once `cancel` is set."""
-    if cancel is None:
-        return lambda: None
-    is_set = cancel.is_set if isinstance(cancel, threading.Event) else cancel
-
-    def check() -> None:
-        if is_set():
-            raise RerankCancelled("rerank cancelled")
-
-    return check
+def raise_if_cancelled(cancel: Cancel) -> None:
+    """The one cancellation check: raises `RerankCancelled` once `cancel()` is true."""
+    if cancel is not None and cancel():
+        raise RerankCancelled("rerank cancelled")
 
 
-def rank_scores(scores: Sequence[float], top_k: int | None = None) -> list[RankResult]:
-    """Best first; ties keep input order (a stable sort). NaN (not scored) sorts last."""
-    order = sorted(
-        range(len(scores)),
-        key=lambda i: (scores[i] != scores[i], -scores[i] if scores[i] == scores[i] else 0.0),
-    )
+@dataclass(slots=True)
+class Call:
+    """One public call as the hooks see it: the stats to fill, and what to hand on to inner
+    rerankers (a wrapper passes `cancel=call.cancel, on_wait=call.on_wait`)."""
+
+    stats: RerankStats
+    cancel: Cancel = None
+    on_wait: OnWait = None
+
+    def check(self) -> None:
+        """Between batches: raises `RerankCancelled` once the caller cancelled."""
+        raise_if_cancelled(self.cancel)
+
+
+def once(fn: OnWait) -> OnWait:
+    """`fn` callable at most once (a cascade may wait at both stages: one notice)."""
+    if fn is None:
+        return None
+    done = threading.Event()
+
+    def first_time_only() -> None:
+        if not done.is_set():
+            done.set()
+            fn()
+
+    return first_time_only
+
+
+def rank_scores(scores: Sequence[float | None], top_k: int | None = None) -> list[RankResult]:
+    """Best first; ties keep input order (a stable sort). None (not scored) sorts last."""
+    order = sorted(range(len(scores)), key=lambda i: (scores[i] is None, -(scores[i] or 0.0)))
     if top_k is not None:
         order = order[: max(top_k, 0)]
-    return [RankResult(i, float(scores[i])) for i in order]
+    return [RankResult(i, None if scores[i] is None else float(scores[i])) for i in order]
 
 
 class BaseReranker:
     """Implements the public methods on top of one hook, `_score`.
 
-    Subclasses set `identity` and `max_length` and implement `_score(query, documents,
-    instruction, check, stats)`, which fills `stats.tokens`/`stats.batches`/`stats.cache_hits`
-    and calls `check()` between batches; timing and `pairs` are filled here.
+    Subclasses set `identity`, `max_length` and `device` and implement `_score(query,
+    documents, instruction, call)`, which returns p(yes) in input order, fills
+    `call.stats.tokens`/`.batches`/`.cache_hits` and calls `call.check()` between batches;
+    locking, timing, `pairs` and the first cancel check are done here. A wrapper whose order
+    is not a sort of its scores (a cascade) also overrides `_rank`. Hooks must not call their
+    own instance's public methods (the lock is not reentrant).
     """
 
     identity: str = ""
     max_length: int = 0
     notes: tuple[str, ...] = ()
-    # True when calls from several threads may overlap (a server); an in-process model is one
-    # call at a time, so callers serialize on it.
+    device: str = ""
+    # True when this object needs no lock of its own: a server takes overlapping requests,
+    # and a wrapper's backends lock themselves. An in-process model is one call at a time.
     thread_safe: bool = False
 
     def __init__(self) -> None:
-        self.last_stats = RerankStats()
+        self._lock = threading.Lock()
 
-    def _score(
-        self,
-        query: str,
-        documents: list[str],
-        instruction: str | None,
-        check: Callable[[], None],
-        stats: RerankStats,
-    ) -> list[float]:
+    # -- hooks ------------------------------------------------------------------------------
+    def _score(self, query: str, documents: list[str], instruction: str | None, call: Call) -> list[float | None]:
         raise NotImplementedError
 
-    def score_with_stats(
+    def _rank(self, query: str, documents: list[str], instruction: str | None, call: Call) -> list[RankResult]:
+        return rank_scores(self._score(query, documents, instruction, call))
+
+    # -- public -----------------------------------------------------------------------------
+    def rank(
         self,
         query: str,
         documents: Sequence[str],
         instruction: str | None = None,
         *,
+        top_k: int | None = None,
         cancel: Cancel = None,
-    ) -> tuple[list[float], RerankStats]:
-        documents = list(documents)
-        stats = RerankStats(pairs=len(documents))
-        start = time.perf_counter()
-        check = cancel_check(cancel)
-        check()
-        scores = self._score(query, documents, instruction, check, stats) if documents else []
-        stats.seconds = time.perf_counter() - start
-        self.last_stats = stats
-        return scores, stats
+        on_wait: OnWait = None,
+    ) -> Ranking:
+        """The order to show, best first. Use this, not a sort of `score()`, wherever order
+        matters: a cascade's order is not a sort of its scores."""
+        results, stats = self._call(self._rank, query, documents, instruction, Call(RerankStats(), cancel, on_wait))
+        return Ranking(results if top_k is None else results[: max(top_k, 0)], stats)
 
     def score(
         self,
@@ -171,33 +202,39 @@ class BaseReranker:
         instruction: str | None = None,
         *,
         cancel: Cancel = None,
-    ) -> list[float]:
-        return self.score_with_stats(query, documents, instruction, cancel=cancel)[0]
+        on_wait: OnWait = None,
+    ) -> list[float | None]:
+        """p(yes) per document, in input order (None: not scored)."""
+        return self._call(self._score, query, documents, instruction, Call(RerankStats(), cancel, on_wait))[0]
 
-    def rank(
-        self,
-        query: str,
-        documents: Sequence[str],
-        instruction: str | None = None,
-        top_k: int | None = None,
-        *,
-        cancel: Cancel = None,
-    ) -> list[RankResult]:
-        return self.rank_with_stats(query, documents, instruction, top_k, cancel=cancel)[0]
+    def _call(self, hook, query: str, documents: Sequence[str], instruction: str | None, call: Call):
+        documents = list(documents)
+        call.stats.pairs = len(documents)
+        call.on_wait = once(call.on_wait)
+        start = time.perf_counter()
+        with self._model(call):
+            call.check()
+            out = hook(query, documents, instruction, call) if documents else []
+        call.stats.seconds = time.perf_counter() - start
+        return out, call.stats
 
-    def rank_with_stats(
-        self,
-        query: str,
-        documents: Sequence[str],
-        instruction: str | None = None,
-        top_k: int | None = None,
-        *,
-        cancel: Cancel = None,
-    ) -> tuple[list[RankResult], RerankStats]:
-        """The order to show, best first. Use this, not a sort of `score()`, wherever order
-        matters: a cascade's order is not a sort of its scores."""
-        scores, stats = self.score_with_stats(query, documents, instruction, cancel=cancel)
-        return rank_scores(scores, top_k), stats
+    @contextmanager
+    def _model(self, call: Call) -> Iterator[None]:
+        """Hold the instance lock (unless thread_safe); a waiting call still sees its cancel."""
+        if self.thread_safe:
+            yield
+            return
+        if not self._lock.acquire(blocking=False):
+            start = time.perf_counter()
+            if call.on_wait is not None:
+                call.on_wait()
+            while not self._lock.acquire(timeout=_POLL_S if call.cancel is not None else -1):
+                call.check()
+            call.stats.waited += time.perf_counter() - start
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """Free the model (GPU memory, engine processes). Safe to call twice."""

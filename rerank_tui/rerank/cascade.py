@@ -2,30 +2,31 @@
 
 Final order: the large model's order for its M documents, then the rest of the N by the small
 model's score, then any documents past N in their input (recall) order. `score()` reports,
-for each document, the p(yes) of the last model that saw it, and NaN for documents past N
+for each document, the p(yes) of the last model that saw it, and None for documents past N
 (not scored); `rank()` gives the cascade order, which is not a plain sort of those scores.
+
+The cascade holds no lock of its own (`thread_safe`): each stage serializes its own model, so
+a call waits (and calls its `on_wait`, once) only while a stage it needs is busy.
 """
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .base import BaseReranker, Cancel, Reranker, RankResult, RerankStats, cancel_check, rank_scores
-
-NAN = math.nan
+from .base import BaseReranker, Call, Cancel, OnWait, RankResult, Reranker, RerankStats, once
 
 
 @dataclass(frozen=True, slots=True)
 class CascadeOutcome:
     order: list[RankResult]  # the cascade order, best first
-    small: list[float]  # small-model p(yes) per input document; NaN past N
-    large: list[float]  # large-model p(yes) per input document; NaN outside the top M
+    small: list[float | None]  # small-model p(yes) per input document; None past N
+    large: list[float | None]  # large-model p(yes) per input document; None outside the top M
 
 
 class CascadeReranker(BaseReranker):
+    thread_safe = True  # the stages lock themselves
+
     def __init__(self, small: Reranker, large: Reranker, *, small_top_n: int = 100, large_top_m: int = 20):
         super().__init__()
         if small_top_n < 1 or large_top_m < 1:
@@ -36,6 +37,10 @@ class CascadeReranker(BaseReranker):
         self.max_length = large.max_length
         self.notes = tuple(getattr(small, "notes", ())) + tuple(getattr(large, "notes", ()))
 
+    @property
+    def device(self) -> str:
+        return f"{self.small.device}→{self.large.device}"
+
     def run(
         self,
         query: str,
@@ -43,54 +48,45 @@ class CascadeReranker(BaseReranker):
         instruction: str | None = None,
         *,
         cancel: Cancel = None,
+        on_wait: OnWait = None,
         stats: RerankStats | None = None,
     ) -> CascadeOutcome:
         """Both stages, with every score kept (for views that show the two models side by side)."""
         documents = list(documents)
         stats = stats if stats is not None else RerankStats(pairs=len(documents))
-        check = cancel_check(cancel)
+        on_wait = once(on_wait)  # both stages may wait: one notice
         n = min(self.small_top_n, len(documents))
-        small = [NAN] * len(documents)
-        large = [NAN] * len(documents)
-        small_scores, s_stats = self.small.score_with_stats(query, documents[:n], instruction, cancel=cancel)
-        small[:n] = small_scores
-        by_small = [r.index for r in rank_scores(small_scores)]
+        first = self.small.rank(query, documents[:n], instruction, cancel=cancel, on_wait=on_wait)
+        by_small = [r.index for r in first.results]
         top = by_small[: self.large_top_m]
-        check()
-        large_scores, l_stats = self.large.score_with_stats(
-            query, [documents[i] for i in top], instruction, cancel=cancel
-        )
-        for i, s in zip(top, large_scores):
-            large[i] = s
-        order = [RankResult(top[r.index], r.score) for r in rank_scores(large_scores)]
+        second = self.large.rank(query, [documents[i] for i in top], instruction, cancel=cancel, on_wait=on_wait)
+        small = first.scores(len(documents))
+        large: list[float | None] = [None] * len(documents)
+        for r in second.results:
+            large[top[r.index]] = r.score
+        order = [RankResult(top[r.index], r.score) for r in second.results]
         order += [RankResult(i, small[i]) for i in by_small[self.large_top_m :]]
-        order += [RankResult(i, NAN) for i in range(n, len(documents))]
-        stats.cache_hits = s_stats.cache_hits + l_stats.cache_hits
-        stats.batches = s_stats.batches + l_stats.batches
-        stats.tokens = None if s_stats.tokens is None or l_stats.tokens is None else s_stats.tokens + l_stats.tokens
+        order += [RankResult(i, None) for i in range(n, len(documents))]
+        one, two = first.stats, second.stats
+        stats.cache_hits = one.cache_hits + two.cache_hits
+        stats.batches = one.batches + two.batches
+        stats.tokens = None if one.tokens is None or two.tokens is None else one.tokens + two.tokens
+        stats.waited = one.waited + two.waited
         return CascadeOutcome(order, small, large)
 
-    def _score(self, query, documents, instruction, check, stats):
-        outcome = self.run(query, documents, instruction, cancel=lambda: _raises(check), stats=stats)
-        return [lg if lg == lg else sm for sm, lg in zip(outcome.small, outcome.large)]
+    def _outcome(self, query, documents, instruction, call: Call) -> CascadeOutcome:
+        return self.run(query, documents, instruction, cancel=call.cancel, on_wait=call.on_wait, stats=call.stats)
 
-    def rank_with_stats(self, query, documents, instruction=None, top_k=None, *, cancel: Cancel = None):
-        documents = list(documents)
-        stats = RerankStats(pairs=len(documents))
-        start = time.perf_counter()
-        order = self.run(query, documents, instruction, cancel=cancel, stats=stats).order
-        stats.seconds = time.perf_counter() - start
-        self.last_stats = stats
-        return (order if top_k is None else order[: max(top_k, 0)]), stats
+    def _rank(self, query, documents, instruction, call: Call):
+        return self._outcome(query, documents, instruction, call).order
+
+    def _score(self, query, documents, instruction, call: Call):
+        outcome = self._outcome(query, documents, instruction, call)
+        return [sm if lg is None else lg for sm, lg in zip(outcome.small, outcome.large)]
 
     def close(self) -> None:
         self.small.close()
         self.large.close()
-
-
-def _raises(check: Callable[[], None]) -> bool:
-    check()
-    return False
 
 
 CASCADE_KEYS = {"small", "large", "small_top_n", "large_top_m"}

@@ -1,7 +1,7 @@
 """Scoring through a running vLLM server's `/v1/rerank` (the Jina/Cohere-style rerank API).
 
 The server must run the checkpoint as a scorer with the Qwen3 overrides and no chat template
-(see shared/VLLM_ON_CPU.md, "The server"); the client sends the official prompt already split
+(README.md, "Reranking", shows the `vllm serve` command); the client sends the official prompt already split
 into `query_side` and `document_side`, so the server's scores are the contract's p(yes). Scores
 that are not a number in [0, 1] are an error, never a p(yes).
 
@@ -32,7 +32,7 @@ from pathlib import Path
 import httpcore
 import httpx
 
-from .base import BaseReranker, RerankStats
+from .base import BaseReranker, Call
 from .errors import RerankServerError
 from .prompt import PREFIX, SUFFIX, document_side, fit_document, may_exceed, query_side
 
@@ -50,6 +50,7 @@ _SERVER_HINT = (
 
 class HttpReranker(BaseReranker):
     thread_safe = True  # httpx's Client pools connections across threads; the deadline is per thread
+    device = "http"
 
     def __init__(
         self,
@@ -232,12 +233,12 @@ class HttpReranker(BaseReranker):
 
         return fit_document(encode, query, document, instruction, self._budget)[0]
 
-    def _score(self, query, documents, instruction, check, stats: RerankStats):
+    def _score(self, query, documents, instruction, call: Call):
         q_side = query_side(query, instruction)
         scores: list[float] = []
         tokens = 0
         for start in range(0, len(documents), self.batch_size):
-            check()
+            call.check()
             chunk = documents[start : start + self.batch_size]
             payload = {
                 "model": self.model,
@@ -251,8 +252,8 @@ class HttpReranker(BaseReranker):
                 tokens += usage["prompt_tokens"]
             else:
                 tokens = None
-            stats.batches += 1
-        stats.tokens = tokens
+            call.stats.batches += 1
+        call.stats.tokens = tokens
         return scores
 
     def _parse(self, data: object, n: int) -> list[float]:

@@ -1,7 +1,7 @@
 """The Qwen3-Reranker prompt: the one source of truth every backend formats from.
 
-Strings are the official ones (model card of Qwen/Qwen3-Reranker-*); see shared/DESIGN.md,
-"The scoring contract". The score is p(yes) = softmax(logits_last[[no, yes]])[1].
+Strings are the official ones (model card of Qwen/Qwen3-Reranker-*); README.md, "Reranking",
+says how every backend uses them. The score is p(yes) = softmax(logits_last[[no, yes]])[1].
 
 Two shapes of the same prompt:
 - `full_prompt()`: prefix + body + suffix, for backends that tokenize one string;

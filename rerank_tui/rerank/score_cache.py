@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .base import BaseReranker, Reranker, RerankStats
+from .base import BaseReranker, Call, Reranker
 from .prompt import resolve_instruction
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,13 @@ class ScoreCache:
 
 
 class CachedReranker(BaseReranker):
-    """Serves known scores from the cache and sends only the misses (deduplicated) on."""
+    """Serves known scores from the cache and sends only the misses (deduplicated) on.
+
+    It holds no lock of its own (`thread_safe`: the cache is thread-safe and the backend
+    serializes its model), so hits are served while the backend is busy with another call;
+    only a call with misses waits (and calls its `on_wait`)."""
+
+    thread_safe = True
 
     def __init__(self, backend: Reranker, cache: ScoreCache | None = None):
         super().__init__()
@@ -173,11 +179,15 @@ class CachedReranker(BaseReranker):
         self.identity = backend.identity
         self.max_length = backend.max_length
         self.notes = tuple(getattr(backend, "notes", ()))
-        self.thread_safe = bool(getattr(backend, "thread_safe", False))  # the cache itself is
 
-    def _score(self, query, documents, instruction, check, stats: RerankStats):
+    @property
+    def device(self) -> str:
+        return self.backend.device
+
+    def _score(self, query, documents, instruction, call: Call):
+        stats = call.stats
         keys = [cache_key(self.identity, self.max_length, instruction, query, d) for d in documents]
-        known = self.cache.get_many(keys)
+        known: dict[bytes, float | None] = dict(self.cache.get_many(keys))
         stats.cache_hits = sum(1 for k in keys if k in known)
         missing: dict[bytes, str] = {}
         for k, d in zip(keys, documents):
@@ -185,21 +195,13 @@ class CachedReranker(BaseReranker):
                 missing.setdefault(k, d)
         stats.tokens = 0
         if missing:
-            fresh, inner = self.backend.score_with_stats(
-                query, list(missing.values()), instruction, cancel=lambda: _raise_if(check)
-            )
-            stats.tokens = inner.tokens
-            stats.batches = inner.batches
-            new = dict(zip(missing, fresh))
-            self.cache.put_many(new.items())
+            inner = self.backend.rank(query, list(missing.values()), instruction, cancel=call.cancel, on_wait=call.on_wait)
+            stats.tokens, stats.batches, stats.waited = inner.stats.tokens, inner.stats.batches, inner.stats.waited
+            new = dict(zip(missing, inner.scores(len(missing))))
+            self.cache.put_many((k, s) for k, s in new.items() if s is not None)
             known.update(new)
         return [known[k] for k in keys]
 
     def close(self) -> None:
         self.backend.close()
         self.cache.close()
-
-
-def _raise_if(check: Callable[[], None]) -> bool:
-    check()  # raises RerankCancelled itself
-    return False

@@ -8,9 +8,7 @@ retried, down to 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from .base import BaseReranker, RerankStats
+from .base import BaseReranker, Call
 from .checkpoint import Checkpoint, check_yes_no
 from .errors import BackendUnavailableError, NotQwen3RerankerError, RerankOutOfMemoryError
 from .prompt import PREFIX, SUFFIX, body, fit_document
@@ -41,8 +39,9 @@ class TransformersReranker(BaseReranker):
         self._torch = torch
         self._oom_error = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
         hf_logging.disable_progress_bar()  # a progress bar on stderr would tear a TUI's screen
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.dtype = _pick_dtype(torch, self.device, dtype)
+        self._device = _torch_device(torch, device)
+        self.device = str(self._device)  # "cpu", "cuda:0": for display
+        self.dtype = _pick_dtype(torch, self._device, dtype)
         self.max_length = max_length
         self.batch_size = max(1, batch_size)
         self.checkpoint = checkpoint
@@ -67,11 +66,11 @@ class TransformersReranker(BaseReranker):
             kwargs["attn_implementation"] = attn_implementation
         try:
             model = AutoModelForCausalLM.from_pretrained(checkpoint.path, **kwargs)
-            self.model = model.to(self.device).eval()
+            self.model = model.to(self._device).eval()
         except self._oom_error as error:
-            raise _oom(checkpoint.name, self.device, "loading the model") from error
+            raise _oom(checkpoint.name, self._device, "loading the model") from error
         self.identity = f"transformers:{checkpoint.name}@{checkpoint.revision}:{str(self.dtype).removeprefix('torch.')}"
-        if self.device.type == "cpu":
+        if self._device.type == "cpu":
             self.notes = (f"reranking with transformers on CPU ({checkpoint.name}): slow for large models",)
 
     # -- encoding ---------------------------------------------------------------------------
@@ -98,27 +97,27 @@ class TransformersReranker(BaseReranker):
         return self.encode_pairs(query, [document], instruction)[0]
 
     # -- scoring ----------------------------------------------------------------------------
-    def _score(self, query, documents, instruction, check: Callable[[], None], stats: RerankStats):
+    def _score(self, query, documents, instruction, call: Call):
         encoded = self.encode_pairs(query, documents, instruction)
-        stats.tokens = sum(len(ids) for ids in encoded)
+        call.stats.tokens = sum(len(ids) for ids in encoded)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]), reverse=True)
         scores = [0.0] * len(encoded)
         start = 0
         while start < len(order):
-            check()
+            call.check()
             batch = order[start : start + self.batch_size]
             try:
                 probs = self._forward([encoded[i] for i in batch])
             except self._oom_error as error:
                 if self.batch_size == 1:
-                    raise _oom(self.checkpoint.name, self.device, "scoring one document") from error
+                    raise _oom(self.checkpoint.name, self._device, "scoring one document") from error
                 self.batch_size = max(1, self.batch_size // 2)  # remembered for later calls
-                if self.device.type == "cuda":
+                if self._device.type == "cuda":
                     self._torch.cuda.empty_cache()
                 continue
             for i, p in zip(batch, probs):
                 scores[i] = p
-            stats.batches += 1
+            call.stats.batches += 1
             start += len(batch)
         return scores
 
@@ -135,9 +134,9 @@ class TransformersReranker(BaseReranker):
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
             out = self.model(
-                input_ids=ids.to(self.device),
-                attention_mask=mask.to(self.device),
-                position_ids=positions.to(self.device),
+                input_ids=ids.to(self._device),
+                attention_mask=mask.to(self._device),
+                position_ids=positions.to(self._device),
                 logits_to_keep=1,
             )
             last = out.logits[:, -1, :]
@@ -147,8 +146,16 @@ class TransformersReranker(BaseReranker):
     def close(self) -> None:
         if getattr(self, "model", None) is not None:
             self.model = None
-            if self.device.type == "cuda":
+            if self._device.type == "cuda":
                 self._torch.cuda.empty_cache()
+
+
+def _torch_device(torch, device: str | None):
+    """The requested device, or CUDA when there is one; a CUDA device always gets its index."""
+    chosen = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if chosen.type == "cuda" and chosen.index is None:
+        chosen = torch.device("cuda", torch.cuda.current_device())
+    return chosen
 
 
 def _version(text: str) -> tuple[int, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from .base import BaseReranker, RerankStats
+from .base import BaseReranker, Call
 from .checkpoint import Checkpoint
 from .errors import BackendUnavailableError, RerankerError, RerankOutOfMemoryError
 from .prompt import PREFIX, SUFFIX, document_side, fit_document, may_exceed, query_side
@@ -30,6 +30,8 @@ def vllm_available() -> bool:
 
 
 class VllmReranker(BaseReranker):
+    device = "vllm"
+
     def __init__(
         self,
         checkpoint: Checkpoint,
@@ -100,12 +102,12 @@ class VllmReranker(BaseReranker):
             return document  # vLLM tokenizes it anyway: skip a second pass when it surely fits
         return fit_document(self._encode, query, document, instruction, self._budget)[0]
 
-    def _score(self, query, documents, instruction, check, stats: RerankStats):
+    def _score(self, query, documents, instruction, call: Call):
         q_side = query_side(query, instruction)
         scores: list[float] = []
         tokens: int | None = 0
         for start in range(0, len(documents), self.batch_size):
-            check()
+            call.check()
             chunk = documents[start : start + self.batch_size]
             sides = [document_side(self._fit(query, d, instruction)) for d in chunk]
             outputs = self.llm.score(q_side, sides, use_tqdm=False)
@@ -115,8 +117,8 @@ class VllmReranker(BaseReranker):
             scores += [float(o.outputs.score) for o in outputs]
             counts = [getattr(o, "prompt_token_ids", None) for o in outputs]
             tokens = None if tokens is None or None in counts else tokens + sum(map(len, counts))
-            stats.batches += 1
-        stats.tokens = tokens
+            call.stats.batches += 1
+        call.stats.tokens = tokens
         return scores
 
     def close(self) -> None:

@@ -19,11 +19,6 @@ class QueryMetrics:
     reranked: dict[str, float] | None  # None until a rerank of this query is shown
 
 
-def reranked_run(reranked: list[RerankedHit], bm25: list[Hit]) -> list[tuple[str, float]]:
-    """The reranked head, then BM25's order for the hits that were not reranked."""
-    return run_scores(reranked, bm25)
-
-
 def query_metrics(labels: dict[str, Label], bm25: list[Hit], reranked: list[RerankedHit] | None) -> QueryMetrics | None:
     """None when the query has no labels (every metric would be 0 by definition)."""
     if not labels:
@@ -33,6 +28,6 @@ def query_metrics(labels: dict[str, Label], bm25: list[Hit], reranked: list[Rera
     bm25_values = {m: v["q"] for m, v in per_query(qrels, bm25_run, LIVE_METRICS).items()}
     rr_values = None
     if reranked:
-        rr = per_query(qrels, {"q": reranked_run(reranked, bm25)}, LIVE_METRICS)
+        rr = per_query(qrels, {"q": run_scores(reranked, bm25)}, LIVE_METRICS)  # the head, then BM25's order
         rr_values = {m: v["q"] for m, v in rr.items()}
     return QueryMetrics(len(labels), bm25_values, rr_values)

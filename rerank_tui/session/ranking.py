@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rerank_tui.recall.index import Hit, index_text
-from rerank_tui.rerank.base import Cancel, Reranker, RerankStats
+from rerank_tui.rerank.base import Cancel, OnWait, Reranker, RerankStats
 
 
 @dataclass(frozen=True, slots=True)
 class RerankedHit:
     hit: Hit  # the BM25 hit: `hit.rank` is its BM25 rank
-    score: float  # p(yes); NaN when a cascade left it unscored
+    score: float | None  # p(yes); None when a cascade left it unscored
     rank: int  # 1-based rank after reranking
 
     @property
@@ -29,18 +29,23 @@ def movement(moved: int) -> str:
     return "="
 
 
+def score_text(score: float | None, spec: str = ".3f") -> str:
+    """`0.912` (formatted with `spec`), or `–` for a passage a cascade left unscored."""
+    return "–" if score is None else format(score, spec)
+
+
 def run_scores(ranked: list[RerankedHit], rest: list[Hit] = ()) -> list[tuple[str, float]]:
     """(passage id, score), best first, for run files and metrics.
 
     The reranked head keeps its p(yes). Below its lowest score follow, with strictly
-    decreasing scores, the passages a cascade left unscored (NaN) and then `rest` (BM25 hits
+    decreasing scores, the passages a cascade left unscored (None) and then `rest` (BM25 hits
     that were not reranked, in BM25 order), so any evaluator that sorts by score keeps
     exactly this order.
     """
-    floor = min((r.score for r in ranked if r.score == r.score), default=0.0)
-    run = [(r.hit.passage.id, r.score) for r in ranked if r.score == r.score]
+    run = [(r.hit.passage.id, r.score) for r in ranked if r.score is not None]
+    floor = min((score for _, score in run), default=0.0)
     seen = {pid for pid, _ in run}
-    below = [r.hit.passage.id for r in ranked if r.score != r.score]
+    below = [r.hit.passage.id for r in ranked if r.score is None]
     below += [h.passage.id for h in rest if h.passage.id not in seen and h.passage.id not in below]
     return run + [(pid, floor - (i + 1) * 1e-6) for i, pid in enumerate(below)]
 
@@ -57,9 +62,13 @@ def rerank_hits(
     instruction: str | None,
     *,
     cancel: Cancel = None,
+    on_wait: OnWait = None,
 ) -> tuple[list[RerankedHit], RerankStats]:
-    """Hits in the reranker's order. `rank_with_stats`, not a sort of `score()`: a cascade
-    orders its top M by the large model and leaves the rest unscored (NaN) after them."""
-    results, stats = reranker.rank_with_stats(query, [document_text(h) for h in hits], instruction, cancel=cancel)
-    ranked = [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(results, start=1)]
-    return ranked, stats
+    """Hits in the reranker's order. `rank()`, not a sort of `score()`: a cascade orders its
+    top M by the large model and leaves the rest unscored (None) after them. When the model is
+    busy with another call this one calls `on_wait()` once and waits; `cancel` is checked
+    while waiting and between batches (raises `RerankCancelled`)."""
+    documents = [document_text(h) for h in hits]
+    ranking = reranker.rank(query, documents, instruction, cancel=cancel, on_wait=on_wait)
+    ranked = [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(ranking.results, start=1)]
+    return ranked, ranking.stats

@@ -1,8 +1,8 @@
 """An independent, minimal implementation of the official Qwen3-Reranker recipe.
 
-Deliberately shares no code with rerank_tui: the strings are copied from the model card
-(shared/DESIGN.md), the whole prompt is tokenized as one string, one forward per pair,
-softmax over the [no, yes] logits of the last position in float32.
+Deliberately shares no code with rerank_tui: the strings are copied from the model card, the
+whole prompt is tokenized as one string, one forward per pair, softmax over the [no, yes]
+logits of the last position in float32.
 """
 
 from __future__ import annotations

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from rerank_tui.rerank import CascadeReranker, build_cascade
@@ -30,23 +28,24 @@ def test_order_is_large_top_m_then_small_rest_then_unscored(stages):
     large_scores = dict(zip(top4, large.score(QUERY, [docs[i] for i in top4])))
     expected = sorted(top4, key=lambda i: -large_scores[i]) + by_small[4:] + [10, 11, 12, 13]
 
-    ranked = cascade.rank(QUERY, docs)
+    ranking = cascade.rank(QUERY, docs)
+    ranked = ranking.results
     assert [r.index for r in ranked] == expected
     assert sorted(top4, key=lambda i: -large_scores[i]) != sorted(top4, key=lambda i: -small_scores[i])  # the large model matters
     for r in ranked[:4]:
         assert abs(r.score - large_scores[r.index]) <= 1e-5
     for r in ranked[4:10]:
         assert abs(r.score - small_scores[r.index]) <= 1e-5
-    assert all(math.isnan(r.score) for r in ranked[10:])
-    assert cascade.last_stats.pairs == 14 and cascade.last_stats.batches == 1 + 1
-    assert [r.index for r in cascade.rank(QUERY, docs, top_k=3)] == expected[:3]
-    ranked, stats = cascade.rank_with_stats(QUERY, docs)
-    assert [r.index for r in ranked] == expected and stats is cascade.last_stats and stats.seconds > 0
+    assert all(r.score is None for r in ranked[10:])
+    stats = ranking.stats
+    assert stats.pairs == 14 and stats.batches == 1 + 1 and stats.seconds > 0
+    assert [r.index for r in cascade.rank(QUERY, docs, top_k=3).results] == expected[:3]
 
     scores = cascade.score(QUERY, docs)
     assert all(abs(scores[i] - large_scores[i]) <= 1e-5 for i in top4)
     assert all(abs(scores[i] - small_scores[i]) <= 1e-5 for i in by_small[4:])
-    assert all(math.isnan(s) for s in scores[10:])
+    assert all(s is None for s in scores[10:])
+    assert cascade.device == "cpu→cpu" and cascade.thread_safe
 
 
 def test_each_model_sees_only_its_share(stages, monkeypatch):
@@ -68,10 +67,11 @@ def test_built_from_a_yaml_dict(tiny_model, tiny_model_b):
     }
     cascade = build_cascade(config)
     docs = make_documents(10, seed=32)
-    first = cascade.rank(QUERY, docs)
+    first = cascade.rank(QUERY, docs).results
     assert len(first) == 10 and cascade.small_top_n == 8 and cascade.large_top_m == 2
-    assert cascade.rank(QUERY, docs) == first
-    assert cascade.last_stats.cache_hits == 8 + 2  # each stage has its own cache entries
+    again = cascade.rank(QUERY, docs)
+    assert again.results == first
+    assert again.stats.cache_hits == 8 + 2  # each stage has its own cache entries
     with pytest.raises(ValueError, match="unknown keys"):
         build_cascade({**config, "top": 3})
     with pytest.raises(ValueError, match="missing"):

@@ -50,18 +50,20 @@ def test_scores_match_in_process_and_keep_input_order(rerank_server, tiny_model,
     client = HttpReranker(rerank_server.url, batch_size=7)  # model from /v1/models
     assert rerank_server.requests[0][:2] == ("GET", "/v1/models") and client.model == str(tiny_model)
     docs = make_documents(15, seed=20)
-    ours = client.score(QUERY, docs, "Prefer code")
+    ranking = client.rank(QUERY, docs, "Prefer code")
+    ours = ranking.scores(len(docs))
     local = tiny_reranker.score(QUERY, docs, "Prefer code")
     assert max(abs(a - b) for a, b in zip(ours, local)) <= 1e-5
     posts = [r for r in rerank_server.requests if r[0] == "POST"]
-    assert len(posts) == 3 and client.last_stats.batches == 3
+    assert len(posts) == 3 and ranking.stats.batches == 3
     assert all(r[2]["authorization"] == "Bearer sk-test-123" for r in posts)
     sent = json.loads(posts[0][3])
     assert sent["query"].endswith("<Instruct>: Prefer code\n<Query>: python dataloader worker error\n")
     assert sent["documents"][0] == f"<Document>: {docs[0]}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
-    assert client.last_stats.tokens and client.last_stats.tokens > 15 * 50
-    ranked = client.rank(QUERY, docs, "Prefer code", top_k=3)
+    assert ranking.stats.tokens and ranking.stats.tokens > 15 * 50
+    ranked = client.rank(QUERY, docs, "Prefer code", top_k=3).results
     assert [r.index for r in ranked] == sorted(range(15), key=lambda i: -local[i])[:3]
+    assert client.device == "http" and client.thread_safe
 
 
 def test_client_side_truncation_matches_in_process(rerank_server, tiny_model, tiny_reranker):

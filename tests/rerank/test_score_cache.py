@@ -33,12 +33,13 @@ def test_repeat_is_served_without_forward_passes(counted):
     backend, rows = counted
     cached = CachedReranker(backend, ScoreCache())
     docs = make_documents(20, seed=10)
-    first = cached.score(QUERY, docs)
-    assert sum(rows) == 20 and cached.last_stats.cache_hits == 0
+    ranking = cached.rank(QUERY, docs)
+    first = ranking.scores(len(docs))
+    assert sum(rows) == 20 and ranking.stats.cache_hits == 0 and ranking.stats.batches == 3
     rows.clear()
-    again = cached.score(QUERY, docs)
-    assert again == first and rows == [] and cached.last_stats.cache_hits == 20
-    assert cached.last_stats.pairs == 20
+    ranking = cached.rank(QUERY, docs)
+    assert ranking.scores(len(docs)) == first and rows == [] and ranking.stats.cache_hits == 20
+    assert ranking.stats.pairs == 20 and ranking.stats.batches == 0 and cached.score(QUERY, docs) == first
     # a new process (a new ScoreCache on the same file) sees the same scores
     fresh = CachedReranker(backend, ScoreCache())
     assert fresh.score(QUERY, docs) == first and rows == []
@@ -50,8 +51,9 @@ def test_only_misses_reach_the_backend(counted):
     docs = make_documents(10, seed=11)
     cached.score(QUERY, docs[:6])
     rows.clear()
-    scores = cached.score(QUERY, docs + [docs[7]])  # 4 new, one of them twice
-    assert sum(rows) == 4 and cached.last_stats.cache_hits == 6
+    ranking = cached.rank(QUERY, docs + [docs[7]])  # 4 new, one of them twice
+    scores = ranking.scores(11)
+    assert sum(rows) == 4 and ranking.stats.cache_hits == 6
     assert scores[7] == scores[10]
     direct = backend.score(QUERY, docs + [docs[7]])  # other batches: float noise only
     assert max(abs(a - b) for a, b in zip(scores, direct)) <= 1e-5
@@ -76,8 +78,8 @@ def test_instruction_change_is_a_miss(counted):
     docs = make_documents(5, seed=12)
     cached.score(QUERY, docs)
     rows.clear()
-    cached.score(QUERY, docs, instruction="Prefer short answers")
-    assert sum(rows) == 5 and cached.last_stats.cache_hits == 0
+    stats = cached.rank(QUERY, docs, instruction="Prefer short answers").stats
+    assert sum(rows) == 5 and stats.cache_hits == 0
 
 
 def test_corrupt_file_is_discarded_and_rebuilt(counted, tmp_path):
@@ -136,7 +138,7 @@ def test_cancel_passes_through_the_cache(counted):
     stop = threading.Event()
     stop.set()
     with pytest.raises(RerankCancelled):
-        CachedReranker(backend, ScoreCache()).score(QUERY, make_documents(4), cancel=stop)
+        CachedReranker(backend, ScoreCache()).score(QUERY, make_documents(4), cancel=stop.is_set)
     assert rows == []
 
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from rerank_tui.rerank import RankResult, RerankCancelled, RerankOutOfMemoryError
+from rerank_tui.rerank import Ranking, RankResult, RerankCancelled, RerankOutOfMemoryError
 from rerank_tui.rerank.checkpoint import resolve
 from rerank_tui.rerank.prompt import PREFIX, SUFFIX, head
 from rerank_tui.rerank.transformers_backend import TransformersReranker
@@ -29,8 +29,9 @@ def test_scores_are_probabilities_and_spread(tiny_reranker):
 
 def test_batched_equals_one_at_a_time(tiny_reranker):
     docs = make_documents(24, seed=1, max_words=120)  # lengths vary: padding in every batch
-    batched = tiny_reranker.score(QUERY, docs)
-    assert tiny_reranker.last_stats.batches == 3
+    ranking = tiny_reranker.rank(QUERY, docs)
+    batched = ranking.scores(len(docs))
+    assert ranking.stats.batches == 3 and batched == tiny_reranker.score(QUERY, docs)
     single = [tiny_reranker.score(QUERY, [d])[0] for d in docs]
     assert max(abs(a - b) for a, b in zip(batched, single)) <= 1e-5
 
@@ -68,28 +69,29 @@ def test_long_document_is_cut_but_prompt_kept(tiny_reranker, ref):
 def test_rank_best_first_with_top_k(tiny_reranker):
     docs = make_documents(12, seed=4)
     scores = tiny_reranker.score(QUERY, docs)
-    ranked = tiny_reranker.rank(QUERY, docs, top_k=5)
+    ranking = tiny_reranker.rank(QUERY, docs, top_k=5)
+    assert isinstance(ranking, Ranking) and ranking.stats.pairs == 12
+    ranked = ranking.results
     assert len(ranked) == 5 and all(isinstance(r, RankResult) for r in ranked)
     assert [r.index for r in ranked] == sorted(range(12), key=lambda i: -scores[i])[:5]
     assert all(math.isclose(r.score, scores[r.index], abs_tol=1e-6) for r in ranked)
-    assert tiny_reranker.rank(QUERY, []) == [] and tiny_reranker.score(QUERY, []) == []
-    ranked, stats = tiny_reranker.rank_with_stats(QUERY, docs, top_k=2)
-    assert [r.index for r in ranked] == [r.index for r in tiny_reranker.rank(QUERY, docs)][:2]
-    assert stats.pairs == 12
+    assert tiny_reranker.rank(QUERY, []).results == [] and tiny_reranker.score(QUERY, []) == []
+    assert tiny_reranker.rank(QUERY, [], top_k=3).stats.pairs == 0
 
 
 def test_ties_keep_input_order_and_unscored_sort_last():
     from rerank_tui.rerank import rank_scores
 
-    assert [r.index for r in rank_scores([0.5, float("nan"), 0.9, 0.5])] == [2, 0, 3, 1]
+    ranked = rank_scores([0.5, None, 0.9, 0.5])
+    assert [r.index for r in ranked] == [2, 0, 3, 1] and ranked[-1].score is None
 
 
 def test_stats_count_pairs_tokens_batches(tiny_reranker):
     docs = make_documents(10, seed=5)
-    _, stats = tiny_reranker.score_with_stats(QUERY, docs)
+    stats = tiny_reranker.rank(QUERY, docs).stats
     assert stats.pairs == 10 and stats.batches == 2 and stats.cache_hits == 0
     assert stats.tokens == sum(len(tiny_reranker.encode_pair(QUERY, d, None)) for d in docs)
-    assert stats.seconds > 0 and tiny_reranker.last_stats is stats
+    assert stats.seconds > 0 and stats.waited == 0.0
 
 
 def test_batches_are_sorted_by_length(tiny_reranker, monkeypatch):
@@ -113,7 +115,7 @@ def test_cancel_between_batches(tiny_reranker, monkeypatch):
 
     monkeypatch.setattr(tiny_reranker, "_forward", spy)
     with pytest.raises(RerankCancelled):
-        tiny_reranker.score(QUERY, make_documents(30), cancel=stop)
+        tiny_reranker.score(QUERY, make_documents(30), cancel=stop.is_set)
     assert calls == [8]
     with pytest.raises(RerankCancelled):
         tiny_reranker.score(QUERY, make_documents(3), cancel=lambda: True)
@@ -145,6 +147,10 @@ def test_out_of_memory_halves_the_batch(tiny_model, monkeypatch):
         reranker.score(QUERY, docs)
     assert "out of memory" in str(info.value) and "hint:" in str(info.value)
     assert reranker.batch_size == 1
+
+
+def test_device_is_a_string_for_display(tiny_reranker):
+    assert tiny_reranker.device == "cpu" and not tiny_reranker.thread_safe
 
 
 def test_encoding_ignores_padding_left_on_by_other_tokenizer_calls(tiny_reranker):

@@ -32,13 +32,14 @@ def test_engine_agrees_with_transformers(engine, tiny_reranker):
     docs = make_documents(150, seed=50, max_words=80)
     long_docs = [" ".join(make_documents(20, seed=s, min_words=40)) for s in (51, 52, 53)]  # cut to 512
     for instruction in (None, "Prefer passages with runnable code"):
-        ours = engine.score(QUERY, docs + long_docs, instruction)
+        ranking = engine.rank(QUERY, docs + long_docs, instruction)
+        ours = ranking.scores(len(docs + long_docs))
         reference = tiny_reranker.score(QUERY, docs + long_docs, instruction)
         diff = max(abs(a - b) for a, b in zip(ours, reference))
         print(f"max |vllm - transformers| over {len(ours)} pairs: {diff:.2e}")
         assert diff <= 1e-4
-    assert engine.last_stats.batches == 3 and engine.last_stats.pairs == 153
-    assert engine.identity.startswith("vllm:") and engine.identity.endswith(":float32")
+    assert ranking.stats.batches == 3 and ranking.stats.pairs == 153
+    assert engine.identity.startswith("vllm:") and engine.identity.endswith(":float32") and engine.device == "vllm"
 
 
 def test_engine_rank_and_cancel(engine):
@@ -46,7 +47,7 @@ def test_engine_rank_and_cancel(engine):
 
     docs = make_documents(20, seed=54)
     scores = engine.score(QUERY, docs)
-    assert [r.index for r in engine.rank(QUERY, docs, top_k=5)] == sorted(range(20), key=lambda i: -scores[i])[:5]
+    assert [r.index for r in engine.rank(QUERY, docs, top_k=5).results] == sorted(range(20), key=lambda i: -scores[i])[:5]
     with pytest.raises(RerankCancelled):
         engine.score(QUERY, docs, cancel=lambda: True)
 

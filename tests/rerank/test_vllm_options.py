@@ -68,12 +68,13 @@ def test_engine_options_and_scores(monkeypatch, tiny_model, tiny_reranker):
     assert (init["tensor_parallel_size"], init["gpu_memory_utilization"], init["kv_cache_memory_bytes"]) == (2, 0.5, 123)
     assert init["enforce_eager"] is True and init["dtype"] == "float32" and init["model"] == str(tiny_model.resolve())
     docs = make_documents(10, seed=70) + [" ".join(make_documents(20, seed=71, min_words=40))]
-    scores = reranker.score(QUERY, docs)
+    ranking = reranker.rank(QUERY, docs)
+    scores = ranking.scores(len(docs))
     assert max(abs(a - b) for a, b in zip(scores, tiny_reranker.score(QUERY, docs))) <= 1e-5
     score_calls = [c for c in calls if c[0] == "score"]
     assert len(score_calls) == 3 and all(c[1] == score_calls[0][1] for c in score_calls)  # batches of 4
-    assert reranker.last_stats.tokens == sum(len(tiny_reranker.encode_pair(QUERY, d, None)) for d in docs)
-    assert reranker.identity.endswith(":float32")
+    assert ranking.stats.tokens == sum(len(tiny_reranker.encode_pair(QUERY, d, None)) for d in docs)
+    assert reranker.identity.endswith(":float32") and reranker.device == "vllm"
     reranker.close()
     assert calls[-1] == ("shutdown",)
 

@@ -30,12 +30,13 @@ def test_http_backend_agrees_with_transformers(server, tiny_model, tiny_reranker
     assert client.model == str(tiny_model)  # from /v1/models
     docs = make_documents(120, seed=60, max_words=80)
     long_docs = [" ".join(make_documents(20, seed=s, min_words=40)) for s in (61, 62)]
-    ours = client.score(QUERY, docs + long_docs, "Prefer code")
+    ranking = client.rank(QUERY, docs + long_docs, "Prefer code")
+    ours = ranking.scores(len(docs + long_docs))
     reference = tiny_reranker.score(QUERY, docs + long_docs, "Prefer code")
     diff = max(abs(a - b) for a, b in zip(ours, reference))
     print(f"max |http - transformers| over {len(ours)} pairs: {diff:.2e}")
     assert diff <= 1e-4
-    assert client.last_stats.tokens and client.last_stats.batches == 2
+    assert ranking.stats.tokens and ranking.stats.batches == 2
 
 
 def test_server_rejects_an_unknown_model_clearly(server):

@@ -1,4 +1,4 @@
-"""Running the real vLLM engine on this CPU for tests (see shared/VLLM_ON_CPU.md)."""
+"""Running the real vLLM engine on this CPU for tests (scripts/vllm-env.sh builds its environment)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 
 from rerank_tui.recall.index import Hit
 from rerank_tui.session.labels import Label
-from rerank_tui.session.ranking import RerankedHit, movement
+from rerank_tui.session.ranking import RerankedHit, movement, score_text
 from rerank_tui.tui.bindings import RESULTS_BINDINGS
 from rerank_tui.tui.render import label_badge, title_cell
 
@@ -77,7 +77,7 @@ class ResultsTable(DataTable):
         if isinstance(row, RerankedHit):
             style = "green" if row.moved > 0 else "red" if row.moved < 0 else "dim"
             parts["Δ"] = Text(movement(row.moved), style=style)
-            parts["p(yes)"] = Text("–" if row.score != row.score else f"{row.score:.3f}")  # NaN: unscored
+            parts["p(yes)"] = Text(score_text(row.score))  # "–": a cascade left it unscored
         else:
             parts["BM25"] = Text(f"{hit.score:.2f}")
         parts["lbl"] = label_badge(label, text)

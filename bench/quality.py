@@ -9,7 +9,6 @@ R@100, as trec_eval). Reference: Anserini's Lucene BM25 on SciFact nDCG@10 0.679
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from ir_measures import R, nDCG
 
 from rerank_tui.corpus import load_corpus
 from rerank_tui.recall import BM25Params, Index
+from rerank_tui.session.judgment_readers import read_qrels, read_queries
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval"
 SETTINGS = [(1.2, 0.75, "lucene"), (0.9, 0.4, "lucene"), (1.2, 0.75, "robertson")]
@@ -32,19 +32,16 @@ def main() -> None:
     for name in ("scifact", "cranfield"):
         root = SHARED / name
         passages = load_corpus(root / "docs.jsonl").passages
-        queries = [json.loads(line) for line in (root / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
-        qrels = [
-            ir_measures.Qrel(q, d, int(g))
-            for q, d, g in (line.split("\t") for line in (root / "qrels.tsv").read_text().splitlines() if line.strip())
-        ]
+        queries = read_queries(root / "queries.jsonl")
+        qrels = read_qrels(root / "qrels.tsv", grades=None)  # what `rerank-tui eval` reads
         for engine in args.engines:
             for k1, b, method in SETTINGS:
                 index = Index.build(passages, engine=engine, params=BM25Params(k1, b, method))
                 started = time.perf_counter()
                 run = [
-                    ir_measures.ScoredDoc(q["id"], h.passage.id, h.score)
-                    for q in queries
-                    for h in index.search(q["text"], 100)
+                    ir_measures.ScoredDoc(qid, h.passage.id, h.score)
+                    for qid, text in queries
+                    for h in index.search(text, 100)
                 ]
                 ms = (time.perf_counter() - started) * 1000 / len(queries)
                 m = {str(k): v for k, v in ir_measures.calc_aggregate([nDCG @ 10, R @ 100], qrels, run).items()}

@@ -38,8 +38,9 @@ def write_jsonl(path: Path, n: int) -> Path:
 
 
 def queries() -> list[str]:
-    lines = (SCIFACT / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["text"] for line in lines]
+    from rerank_tui.session.judgment_readers import read_queries  # here: bench/tui.py times its own start-up
+
+    return [text for _, text in read_queries(SCIFACT / "queries.jsonl")]
 
 
 def percentile(values: list[float], q: float) -> float:

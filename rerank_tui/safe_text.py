@@ -64,7 +64,7 @@ def json_line(record) -> str:
     Text stays readable UTF-8 (json.dumps with ensure_ascii=False), except that C1 and bidi
     controls, U+2028/U+2029 and invisible characters are written as \\uXXXX escapes: raw, a
     terminal or log viewer would act on them; escaped, `json.loads` still gives back the exact
-    text. NaN and ±infinity, which are not JSON, become null (NaN means "not scored").
+    text. NaN and ±infinity, which are not JSON, become null (e.g. a p-value with no test possible).
     """
     text = json.dumps(_finite(record), ensure_ascii=False, allow_nan=False)
     # Outside strings JSON is ASCII, and inside them a raw character is never part of an

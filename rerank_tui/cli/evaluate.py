@@ -2,48 +2,33 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
-from rerank_tui.cli.errors import UserError
+from rerank_tui.cli.errors import UserError, reading
 
 
 def _judged_queries(args) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
     """(query id, text) pairs and qrels, from --labels or from --queries + --qrels."""
     if args.labels is not None:
-        from rerank_tui.session.judgments import query_id
         from rerank_tui.session.labels import LabelStore
+        from rerank_tui.session.scoreboard import labeled_queries
         from rerank_tui.session.store import WorkspaceFileError
 
         try:
             store = LabelStore.load(args.labels)
         except WorkspaceFileError as exc:
             raise UserError(str(exc)) from None
-        queries = [(query_id(q), q) for q, labels in store.queries.items() if labels]
-        qrels = {query_id(q): {d: lab.grade for d, lab in labels.items()} for q, labels in store.queries.items() if labels}
+        queries, qrels = labeled_queries(store)
     else:
-        from rerank_tui.cli.headless import read_queries
+        from rerank_tui.session.judgment_readers import STDIN, read_qrels, read_queries
 
-        queries = read_queries(args.queries)
-        qrels: dict[str, dict[str, int]] = {}
-        try:
-            lines = args.qrels.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise UserError(f"cannot read qrels {args.qrels}: {exc.strerror or exc}") from None
-        for number, line in enumerate(lines, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) == 4:  # TREC: qid 0 docid grade
-                fields = [fields[0], fields[2], fields[3]]
-            if len(fields) != 3:
-                raise UserError(f"{args.qrels}:{number}: expected `qid docid grade` or `qid 0 docid grade`")
-            try:
-                qrels.setdefault(fields[0], {})[fields[1]] = int(fields[2])
-            except ValueError:
-                raise UserError(f"{args.qrels}:{number}: grade {fields[2]!r} is not a whole number") from None
-        queries = [(qid, text) for qid, text in queries if qid in qrels]
+        if str(args.queries) == str(args.qrels) == STDIN:
+            raise UserError("--queries and --qrels cannot both read standard input (-)")
+        with reading(args.qrels, "qrels"):
+            qrels = read_qrels(args.qrels, grades=None)  # any integer: test collections grade -1 to 4 and more
+        with reading(args.queries, "queries file"):
+            queries = read_queries(args.queries, wanted=qrels)  # the judged ones, in the file's order
     if not queries:
         raise UserError("no judged queries to evaluate")
     return queries, qrels
@@ -61,7 +46,7 @@ def _systems(args, presets) -> list[tuple[str, str]]:
 
 
 def cmd_eval(args) -> int:
-    from rerank_tui.cli.headless import _progress_printer, _clear_progress, open_from_args, write_trec_run
+    from rerank_tui.cli.headless import clear_progress, open_from_args, progress_printer, write_trec_run
     from rerank_tui.session.evaluation import evaluate, significance
     from rerank_tui.session.metrics import DEFAULT_METRICS, parse_metrics
     from rerank_tui.session.presets import PresetStore
@@ -85,17 +70,17 @@ def cmd_eval(args) -> int:
     index = open_from_args(args).index
     reranker = None
     if systems:
-        from rerank_tui.cli.headless import _build_reranker
+        from rerank_tui.cli.headless import make_reranker
 
-        reranker = _build_reranker(args)
-    progress = _progress_printer()
+        reranker = make_reranker(args)
+    progress = progress_printer()
     try:
         results = evaluate(
             index, queries, qrels, systems, reranker=reranker, metrics=metrics,
             depth=args.depth, rerank_depth=args.rerank_depth, progress=progress,
         )
     finally:
-        _clear_progress(progress)
+        clear_progress(progress)
 
     if args.runs is not None:
         args.runs.mkdir(parents=True, exist_ok=True)
@@ -119,6 +104,8 @@ def cmd_eval(args) -> int:
         for b in results[i + 1 :]
     ]
     if args.json:  # NaN (no test possible) and any non-finite number become null
+        from rerank_tui.safe_text import json_line
+
         print(json_line({"metrics": metrics, "primary": primary, "rows": table, "pairs": pairs}))
         return 0
     _print_table(table, metrics, primary, pairs)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
 import time
 from pathlib import Path
 
-from rerank_tui.cli.errors import UserError
+from rerank_tui.cli.errors import UserError, reading
 from rerank_tui.safe_text import json_line, one_line
 
 
 # -- shared steps -------------------------------------------------------------------------
 
 
-def _progress_printer():
+def progress_printer():
     """A callback drawing one progress line on stderr when it is a terminal, else None."""
     if not sys.stderr.isatty():
         return None
@@ -34,7 +33,7 @@ def _progress_printer():
     return progress
 
 
-def _clear_progress(progress) -> None:
+def clear_progress(progress) -> None:
     if progress is not None:
         sys.stderr.write("\r\x1b[2K")
         sys.stderr.flush()
@@ -81,13 +80,13 @@ def open_from_args(args):
     from rerank_tui.corpus import CorpusError
 
     opener = index_opener(args)
-    progress = _progress_printer()
+    progress = progress_printer()
     try:
         return opener(progress=progress)
     except CorpusError as exc:
         raise UserError(str(exc)) from None
     finally:
-        _clear_progress(progress)
+        clear_progress(progress)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -119,15 +118,22 @@ def cmd_index(args) -> int:
 
 def cmd_search(args) -> int:
     if args.queries is None and not args.query:
-        raise UserError("give a query, or --queries FILE.jsonl")
+        raise UserError("give a query, or --queries FILE")
     if args.queries is not None and args.query:
         raise UserError("give either a query or --queries, not both")
     if args.run is not None and args.queries is None:
-        raise UserError("--run needs --queries FILE.jsonl")
+        raise UserError("--run needs --queries FILE")
     k = args.k if args.k is not None else (100 if args.run else 10)
     if k <= 0 or args.rerank_depth <= 0:
         raise UserError("-k and --rerank-depth must be positive")
-    queries = read_queries(args.queries) if args.queries is not None else [("", args.query)]
+    queries = [("", args.query)]
+    if args.queries is not None:
+        from rerank_tui.session.judgment_readers import read_queries
+
+        with reading(args.queries, "queries file"):
+            queries = read_queries(args.queries)
+        if not queries:
+            raise UserError(f"no queries in {args.queries}")
     instruction = None
     if args.rerank:
         from rerank_tui.cli.reranking import resolve_instruction
@@ -140,7 +146,7 @@ def cmd_search(args) -> int:
             raise UserError(str(exc)) from None
         instruction, _ = resolve_instruction(args, presets)
     index = open_from_args(args).index
-    reranker = _build_reranker(args) if args.rerank else None
+    reranker = make_reranker(args) if args.rerank else None
 
     started = time.perf_counter()
     results = []
@@ -169,16 +175,12 @@ def cmd_search(args) -> int:
         )
         return 0
     for qid, text, hits, ranked in results:
-        if qid and not args.json:
-            print(f"## {one_line(qid, 80)}: {one_line(text, 120)}")
-        if ranked is None:
-            _print_hits(index, text, hits, as_json=args.json, qid=qid or None)
-        else:
-            _print_reranked(index, text, ranked, as_json=args.json, qid=qid or None)
+        print_results(index, qid, text, hits if ranked is None else ranked, as_json=args.json)
     return 0
 
 
-def _build_reranker(args):
+def make_reranker(args):
+    """The reranker the options describe, or a UserError saying why it cannot be built."""
     from rerank_tui.cli.reranking import note_to_stderr, reranker_factory
     from rerank_tui.rerank.errors import RerankerError
 
@@ -199,75 +201,56 @@ def _run_rows(hits, ranked) -> list[tuple[str, int, float]]:
     return [(pid, rank, score) for rank, (pid, score) in enumerate(run_scores(ranked), start=1)]
 
 
-def _print_reranked(index, query: str, ranked, *, as_json: bool, qid: str | None = None) -> None:
+def hit_record(index, query: str, result) -> dict:
+    """One search result as both printers show it: `--json` prints the record as it is, the
+    text printer as two lines. `result` is a BM25 Hit or a RerankedHit; a reranked record has
+    the reranked rank and score, then BM25's as `bm25_rank` and `bm25_score` (score None:
+    left unscored by a cascade)."""
     from rerank_tui.recall.snippet import snippet
-    from rerank_tui.session.ranking import movement
 
-    for r in ranked:
-        p = r.hit.passage
-        text = snippet(p.text, query, index.tokenizer)
-        if as_json:
-            record = {
-                "rank": r.rank,
-                "id": p.id,
-                "score": round(r.score, 6),  # NaN (left unscored by a cascade): null
-                "bm25_rank": r.hit.rank,
-                "bm25_score": round(r.hit.score, 6),
-                "title": p.title,
-                "path": p.doc,
-                "snippet": text,
-            }
-            if qid is not None:
-                record = {"query_id": qid, **record}
-            print(json_line(record))
-        else:
-            score = "     –" if r.score != r.score else f"{r.score:6.3f}"
-            print(
-                f"{r.rank:>3}  {score}  {movement(r.moved):>4} (bm25 #{r.hit.rank:<3} {r.hit.score:7.3f})  "
-                f"{one_line(p.id, 50)}  {one_line(p.title, 50)}"
-            )
-            print(f"     {one_line(text, 200)}")
-    if not ranked and not as_json:
+    hit = getattr(result, "hit", result)
+    p = hit.passage
+    record = {"rank": result.rank, "id": p.id, "score": _rounded(result.score)}
+    if result is not hit:
+        record |= {"bm25_rank": hit.rank, "bm25_score": _rounded(hit.score)}
+    return record | {"title": p.title, "path": p.doc, "snippet": snippet(p.text, query, index.tokenizer)}
+
+
+def _rounded(score: float | None) -> float | None:
+    return None if score is None or score != score else round(score, 6)
+
+
+def print_results(index, qid: str, query: str, results, *, as_json: bool) -> None:
+    """One query's results (BM25 Hits or RerankedHits), as JSON lines or as text; `qid` is
+    the query's id from a queries file, or "" for a query given on the command line."""
+    records = [hit_record(index, query, r) for r in results]
+    if as_json:
+        for record in records:
+            print(json_line({"query_id": qid, **record} if qid else record))
+        return
+    if qid:
+        print(f"## {one_line(qid, 80)}: {one_line(query, 120)}")
+    for record in records:
+        _print_text(record)
+    if not records:
         print("no passage matches the query")
 
 
+def _print_text(record: dict) -> None:
+    if "bm25_rank" in record:
+        from rerank_tui.session.ranking import movement, score_text
+
+        moved = movement(record["bm25_rank"] - record["rank"])
+        print(
+            f"{record['rank']:>3}  {score_text(record['score'], '6.3f'):>6}  {moved:>4} (bm25 #{record['bm25_rank']:<3} {record['bm25_score']:7.3f})  "
+            f"{one_line(record['id'], 50)}  {one_line(record['title'], 50)}"
+        )
+    else:
+        print(f"{record['rank']:>3}  {record['score']:8.3f}  {one_line(record['id'], 60)}  {one_line(record['title'], 70)}")
+    print(f"     {one_line(record['snippet'], 200)}")
+
+
 # -- input and output ---------------------------------------------------------------------
-
-
-def read_queries(path: Path) -> list[tuple[str, str]]:
-    """(id, text) pairs from JSONL (`id`/`_id`/`query_id` and `text`/`query`).
-
-    Bad lines are reported on stderr with their number and skipped; an unreadable file or one
-    with no usable query is an error.
-    """
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read queries file {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    queries: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            qid = next(str(record[f]) for f in ("id", "_id", "query_id") if f in record)
-            text = next(str(record[f]) for f in ("text", "query") if f in record)
-        except (ValueError, StopIteration, TypeError) as exc:
-            why = "needs an id and a text" if isinstance(exc, (StopIteration, TypeError)) else "not JSON"
-            print(f"{path}:{number}: skipped: {why}", file=sys.stderr)
-            continue
-        if not qid or any(c.isspace() for c in qid):
-            print(f"{path}:{number}: skipped: query id {qid!r} is empty or has spaces", file=sys.stderr)
-            continue
-        if qid in seen:
-            print(f"{path}:{number}: skipped: duplicate query id {qid!r}", file=sys.stderr)
-            continue
-        seen.add(qid)
-        queries.append((qid, text))
-    if not queries:
-        raise UserError(f"no usable queries in {path}")
-    return queries
 
 
 def write_trec_run(path: Path, results, tag: str) -> int:
@@ -293,20 +276,3 @@ def write_trec_run(path: Path, results, tag: str) -> int:
         raise UserError(f"cannot write run file {path}: {exc.strerror or exc}") from None
     return len(lines)
 
-
-def _print_hits(index, query: str, hits, *, as_json: bool, qid: str | None = None) -> None:
-    from rerank_tui.recall.snippet import snippet
-
-    for hit in hits:
-        p = hit.passage
-        text = snippet(p.text, query, index.tokenizer)
-        if as_json:
-            record = {"rank": hit.rank, "id": p.id, "score": round(hit.score, 6), "title": p.title, "path": p.doc, "snippet": text}
-            if qid is not None:
-                record = {"query_id": qid, **record}
-            print(json_line(record))
-        else:
-            print(f"{hit.rank:>3}  {hit.score:8.3f}  {one_line(p.id, 60)}  {one_line(p.title, 70)}")
-            print(f"     {one_line(text, 200)}")
-    if not hits and not as_json:
-        print("no passage matches the query")

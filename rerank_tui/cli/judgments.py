@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from rerank_tui.cli.errors import UserError
+from rerank_tui.cli.errors import UserError, reading
 
 
 def _labels_path(args):
@@ -47,16 +47,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from rerank_tui.session.judgments import JudgmentFileError, guess_format, read_judgments
+    from rerank_tui.session.judgments import guess_format, read_judgments
     from rerank_tui.session.labels import LabelStore
 
     fmt = args.format or guess_format(args.file)
-    try:
+    with reading(args.file):
         imported = read_judgments(args.file, fmt, args.queries)
-    except JudgmentFileError as exc:
-        raise UserError(str(exc)) from None
-    except OSError as exc:
-        raise UserError(f"cannot read {exc.filename or args.file}: {exc.strerror or exc}") from None
     from rerank_tui.session.store import WorkspaceFileError
 
     path = _labels_path(args)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -141,7 +141,3 @@ def build_engine(name: str, corpus_tokens: list[list[str]], params: BM25Params) 
     if name == "rank-bm25":
         return RankBm25Engine.build(corpus_tokens, params)
     raise ValueError(f"unknown BM25 engine {name!r}; choose from {', '.join(ENGINES)}")
-
-
-def params_dict(params: BM25Params) -> dict:
-    return asdict(params)

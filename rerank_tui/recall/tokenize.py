@@ -96,9 +96,6 @@ class Tokenizer:
             out.extend(terms)
         return out
 
-    def tokenize_many(self, texts) -> list[list[str]]:
-        return [self.tokenize(t) for t in texts]
-
     # -- one raw token --------------------------------------------------------------------
 
     def _terms(self, raw: str) -> tuple[str, ...]:

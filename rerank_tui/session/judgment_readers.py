@@ -1,11 +1,21 @@
-"""Reading labels from qrels, CSV and JSONL files, a line at a time and within fixed limits.
+"""Reading judgments (qrels, CSV, JSONL) and queries files, a line at a time within fixed limits.
 
-An import holds at most `MAX_IMPORT_LABELS` labels from a file of at most `MAX_IMPORT_BYTES`
-(a file over either is refused before it is parsed, and the limits hold while parsing too),
-so any file either imports in well under 1 GB of memory or is refused with a message.
-Each line, cell, id and query text has its own limit. Ids (doc ids, qrels query ids) are
-refused when empty or when they hold whitespace or a control, format or separator character:
-an id is written back as one field of a qrels line, so it must not be able to split one.
+The one reader of each format, for `import` (labels on the workspace's scale), `eval` (the
+grades of any test collection) and `search --queries`:
+- `read_judgments`: labels from a qrels, CSV or JSONL file, for `import`;
+- `read_qrels`: `{qid: {docid: grade}}` from TREC's 4 columns or `qid<TAB>docid<TAB>grade`
+  (with or without BEIR's header), with the grades a caller allows (any integer for `eval`);
+- `read_queries`: ordered (id, text) pairs from JSONL (`id` or `_id`, `text`) or TSV
+  `id<TAB>text`.
+A path of `-` reads standard input, except for qrels that `read_judgments` maps to query texts
+(it reads that file twice).
+
+A file holds at most `MAX_IMPORT_LABELS` labels and at most `MAX_IMPORT_BYTES` (a file over
+either is refused before it is parsed, and the limits hold while parsing too), so any file
+either reads in well under 1 GB of memory or is refused with a message.
+Each line, cell, id and query text has its own limit. Ids (doc ids, query ids) are refused
+when empty or when they hold whitespace or a control, format or separator character: an id is
+written back as one field of a qrels or run line, so it must not be able to split one.
 Every refusal is a `JudgmentFileError` naming the file and the line (0: the whole file).
 """
 
@@ -15,9 +25,12 @@ import csv
 import io
 import json
 import os
+import re
 import stat
+import sys
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -34,9 +47,12 @@ CSV_HEADER = ["query", "docid", "rating"]
 BEIR_QRELS_HEADER = ["query-id", "corpus-id", "score"]
 QRELS_LAYOUTS = {4: "`qid 0 docid grade`", 3: "`qid<TAB>docid<TAB>grade`"}
 _NOT_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"}  # control, format, surrogate, separators
-_GRADES = {str(grade): grade for grade in SCALE}
+_INTEGER = re.compile(r"\s*(0|-?[1-9][0-9]*)\s*")  # ASCII digits only: no "+2", "2.0" or "٣"
+_GRADE_TEXT = {str(grade): grade for grade in range(-9, 100)}  # the usual ones, looked up first
+STDIN = "-"  # the path that reads standard input
 
 Judgments = dict[str, dict[str, Label]]  # query → doc → label, as in LabelStore.queries
+Qrels = dict[str, dict[str, int]]  # query id → doc id → grade, as ir-measures reads them
 Lines = str | Iterable[str]  # a text, a list of lines, or an open text file
 
 
@@ -62,17 +78,38 @@ def count_lines(path: Path) -> int:
 
 def check_import_size(path: Path, max_lines: int | None = MAX_IMPORT_LABELS) -> None:
     """Refuse, before parsing, a file over MAX_IMPORT_BYTES or with more than `max_lines` lines."""
+    if str(path) == STDIN:
+        return  # the limits while parsing still hold
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
         return  # a pipe cannot be read twice: the limits while parsing still hold
     if info.st_size > MAX_IMPORT_BYTES:
-        raise JudgmentFileError(path, 0, f"the file has {info.st_size:,} bytes; an import reads at most {MAX_IMPORT_BYTES:,}: split the file")
+        raise JudgmentFileError(path, 0, f"the file has {info.st_size:,} bytes; at most {MAX_IMPORT_BYTES:,} are read: split the file")
     if max_lines is not None and (lines := count_lines(path)) > max_lines + 1:  # + 1: a header line
-        raise JudgmentFileError(path, 0, f"the file has {lines:,} lines; an import takes at most {max_lines:,} labels: split the file")
+        raise JudgmentFileError(path, 0, f"the file has {lines:,} lines; a file holds at most {max_lines:,} labels: split the file")
 
 
+def input_name(path) -> str | Path:
+    """How errors name `path`: `<stdin>` for `-`."""
+    return "<stdin>" if str(path) == STDIN else path
+
+
+@contextmanager
 def open_text(path: Path, newline: str | None = None):
-    return open(path, encoding="utf-8-sig", newline=newline)
+    """`path` as UTF-8 text (a BOM is dropped); `-` is standard input, left open afterwards."""
+    if str(path) != STDIN:
+        with open(path, encoding="utf-8-sig", newline=newline) as file:
+            yield file
+        return
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (replaced by a caller or a test)
+        yield sys.stdin
+        return
+    stream = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline=newline)
+    try:
+        yield stream
+    finally:
+        stream.detach()  # closing the wrapper would close standard input
 
 
 def _lines(source: Lines, path) -> Iterator[tuple[int, str]]:
@@ -89,7 +126,7 @@ def _lines(source: Lines, path) -> Iterator[tuple[int, str]]:
             if len(line) > MAX_LINE_CHARS:
                 raise JudgmentFileError(path, number, f"line is longer than {MAX_LINE_CHARS:,} characters")
             if total > MAX_IMPORT_BYTES:
-                raise JudgmentFileError(path, number, f"more than {MAX_IMPORT_BYTES:,} characters in one import: split the file")
+                raise JudgmentFileError(path, number, f"more than {MAX_IMPORT_BYTES:,} characters in one file: split the file")
             yield number, line
     except UnicodeDecodeError as exc:  # the decoder fails on a whole chunk: find the line in it
         line = number + 1 + exc.object[: exc.start].count(b"\n")
@@ -119,11 +156,22 @@ def check_query(path, number: int, query: str) -> str:
     return query
 
 
-def parse_grade(path, number: int, raw) -> int:
-    """A grade of the scale from an int or its digits; 2.0, "2.0", True, "+2" and 7 are refused."""
-    grade = raw if type(raw) is int else _GRADES.get(raw.strip()) if isinstance(raw, str) else None
-    if grade not in SCALE:
-        raise JudgmentFileError(path, number, f"grade {raw!r} is not one of {', '.join(map(str, SCALE))}")
+def parse_grade(path, number: int, raw, grades: Collection[int] | None = SCALE) -> int:
+    """A grade from an int or its ASCII digits, one of `grades` (None: any integer).
+
+    2.0, "2.0", True, "+2" and "02" are refused; so is 7 on the workspace's scale (0–3)."""
+    if type(raw) is int:
+        grade = raw
+    elif isinstance(raw, str):
+        grade = _GRADE_TEXT.get(raw)
+        if grade is None and (match := _INTEGER.fullmatch(raw)):
+            grade = int(match.group(1))
+    else:
+        grade = None
+    if grade is None and grades is None:
+        raise JudgmentFileError(path, number, f"grade {raw!r} is not a whole number")
+    if grades is not None and grade not in grades:
+        raise JudgmentFileError(path, number, f"grade {raw!r} is not one of {', '.join(map(str, grades))}")
     return grade
 
 
@@ -156,12 +204,18 @@ def _encodable(text: str) -> bool:
 # -- records ---------------------------------------------------------------------------------
 
 
+def _counted(records: Iterable[tuple], path) -> Iterator[tuple]:
+    """`records` (each starting with its line number), refused past MAX_IMPORT_LABELS."""
+    for count, record in enumerate(records, start=1):
+        if count > MAX_IMPORT_LABELS:
+            raise JudgmentFileError(path, record[0], f"more than {MAX_IMPORT_LABELS:,} labels in one file: split the file")
+        yield record
+
+
 def _collect(records: Iterable[tuple[int, str, Label | None]], path) -> Judgments:
     """Judgments from (line, query, label or None for a query without labels) records."""
     judgments: Judgments = {}
-    for count, (number, query, label) in enumerate(records, start=1):
-        if count > MAX_IMPORT_LABELS:
-            raise JudgmentFileError(path, number, f"more than {MAX_IMPORT_LABELS:,} labels in one import: split the file")
+    for _, query, label in _counted(records, path):
         labels = judgments.setdefault(query, {})
         if label is not None:
             labels[label.doc] = label
@@ -174,7 +228,8 @@ def _qrels_fields(line: str) -> list[str]:
     return text.split("\t") if "\t" in text else text.split()
 
 
-def _qrels_records(lines: Lines, path, queries: dict[str, str] | None):
+def _qrels_rows(lines: Lines, path, grades: Collection[int] | None) -> Iterator[tuple[int, str, str, int]]:
+    """(line, query id, doc id, grade) of qrels lines: TREC's 4 columns or 3 (BEIR's header skipped)."""
     columns = None  # 4 (TREC) or 3 (BEIR), set by the first line; every line must have as many
     for number, line in _lines(lines, path):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -187,11 +242,15 @@ def _qrels_records(lines: Lines, path, queries: dict[str, str] | None):
             expected = " or ".join(QRELS_LAYOUTS.values()) if columns is None else f"{QRELS_LAYOUTS[columns]} as above"
             raise JudgmentFileError(path, number, f"expected {expected}, found {len(fields)} fields")
         columns = len(fields)
-        qid, doc, raw = check_id(path, number, "query id", fields[0]), fields[-2], fields[-1]
+        qid, doc = check_id(path, number, "query id", fields[0]), check_id(path, number, "doc id", fields[-2])
+        yield number, qid, doc, parse_grade(path, number, fields[-1], grades)
+
+
+def _qrels_records(lines: Lines, path, queries: dict[str, str] | None):
+    for number, qid, doc, grade in _qrels_rows(lines, path, SCALE):
         if queries is not None and qid not in queries:
             raise JudgmentFileError(path, number, f"query id {qid!r} is not in the queries file")
-        label = Label(check_id(path, number, "doc id", doc), parse_grade(path, number, raw))
-        yield number, queries[qid] if queries is not None else qid, label
+        yield number, queries[qid] if queries is not None else qid, Label(doc, grade)
 
 
 def _unsafe_cell(value: str) -> str:
@@ -268,7 +327,10 @@ def _query_rows(lines: Lines, path) -> Iterator[tuple[int, str, str]]:
             qid, tab, text = line.rstrip("\r\n").partition("\t")
             if not tab:
                 raise JudgmentFileError(path, number, "expected `id<TAB>text`")
-        yield number, check_id(path, number, "query id", qid), check_query(path, number, text)
+        qid = check_id(path, number, "query id", qid)
+        if not text.strip():
+            raise JudgmentFileError(path, number, f"query {qid!r} has no text")
+        yield number, qid, check_query(path, number, text)
 
 
 # -- public ----------------------------------------------------------------------------------
@@ -293,39 +355,63 @@ def from_jsonl(lines: Lines, path) -> Judgments:
     return _collect(_jsonl_records(lines, path), path)
 
 
-def read_query_texts(path: Path, wanted: set[str] | None = None) -> dict[str, str]:
-    """Query id → text from a queries file, keeping only the `wanted` ids (all when None)."""
-    check_import_size(path, max_lines=None)  # any number of queries; only the wanted are kept
-    texts: dict[str, str] = {}
+def parse_qrels(lines: Lines, path, grades: Collection[int] | None = SCALE) -> Qrels:
+    """`{qid: {docid: grade}}` of qrels lines (TREC's 4 columns or 3, BEIR's header skipped),
+    with grades among `grades` (None: any integer, as test collections use: Cranfield has -1)."""
+    qrels: Qrels = {}
+    for _, qid, doc, grade in _counted(_qrels_rows(lines, path, grades), path):
+        qrels.setdefault(qid, {})[doc] = grade
+    return qrels
+
+
+def read_qrels(path: Path, grades: Collection[int] | None = SCALE) -> Qrels:
+    """`parse_qrels` of the file at `path` (`-`: standard input), within the limits."""
+    check_import_size(path)
     with open_text(path) as file:
-        for number, qid, text in _query_rows(file, path):
+        return parse_qrels(file, input_name(path), grades)
+
+
+def read_queries(path: Path, wanted: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """(id, text) pairs of a queries file (`-`: standard input) in file order, keeping only
+    the `wanted` ids (all when None). A file of no queries gives []."""
+    check_import_size(path, max_lines=None)  # any number of queries; only the wanted are kept
+    name = input_name(path)
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    with open_text(path) as file:
+        for number, qid, text in _query_rows(file, name):
             if wanted is not None and qid not in wanted:
                 continue
-            if qid in texts:
-                raise JudgmentFileError(path, number, f"query id {qid!r} appears twice")
-            texts[qid] = text
-    return texts
+            if qid in seen:
+                raise JudgmentFileError(name, number, f"query id {qid!r} appears twice")
+            seen.add(qid)
+            pairs.append((qid, text))
+    return pairs
 
 
 def read_judgments(path: Path, fmt: str, queries_path: Path | None = None) -> Judgments:
     """Labels from a `fmt` ("qrels", "csv", "jsonl") file, within the import limits.
 
     For qrels, `queries_path` names a queries file (JSONL or TSV) giving each query id its text;
-    without one the ids are the queries.
+    without one the ids are the queries. Either path may be `-` (standard input), except the
+    qrels file when a queries file goes with it: that one is read twice.
     """
     check_import_size(path)
+    name = input_name(path)
     if fmt == "csv":
         with open_text(path, newline="") as file:
-            return from_csv(file, path)
+            return from_csv(file, name)
     if fmt == "jsonl":
         with open_text(path) as file:
-            return from_jsonl(file, path)
+            return from_jsonl(file, name)
+    if queries_path is not None and str(path) == STDIN:
+        raise JudgmentFileError(name, 0, "qrels with a queries file are read twice: give the qrels as a file, not -")
     with open_text(path) as file:
-        by_id = from_qrels(file, path)
+        by_id = from_qrels(file, name)
     if queries_path is None:
         return by_id
     wanted = set(by_id)
     del by_id  # the second pass builds the judgments again, by query text
-    texts = read_query_texts(queries_path, wanted)
+    texts = dict(read_queries(queries_path, wanted))
     with open_text(path) as file:
         return from_qrels(file, path, texts)  # an id the queries file lacks is refused at its line

@@ -2,16 +2,17 @@
 
 - qrels: `qid 0 docid grade` (trec_eval, ir-measures, ranx). Query ids are `q` + the first 12
   hex digits of the SHA-1 of the query text: stable across runs and machines. A queries file
-  (JSONL `id`, `text`) goes with it, so the ids can be read back as queries. Import also reads
-  BEIR's `qid<TAB>docid<TAB>grade` (with or without its header) and a TSV queries file.
+  (JSONL `id`, `text`) goes with it, so the ids can be read back as queries. Import (and
+  `eval --qrels`) also reads BEIR's `qid<TAB>docid<TAB>grade` (with or without its header)
+  and a TSV queries file.
 - CSV: `query,docid,rating` (Quepid's layout). A cell a spreadsheet would run as a formula
   (starting with `=`, `+`, `-`, `@`, tab or carriage return) is written with a leading `'`,
   which the importer removes again.
 - JSONL: one object per label with `query`, `query_id`, `doc`, `grade`, `text_sha1`, `at`;
   a query with no labels is one object with `doc: null`.
 CSV and JSONL keep queries that have no labels; qrels cannot.
-Reading (in `judgment_readers`, re-exported here) streams the file within fixed limits;
-malformed input raises `JudgmentFileError` naming the file and line.
+Reading (in `judgment_readers`, whose label readers are re-exported here) streams the file
+within fixed limits; malformed input raises `JudgmentFileError` naming the file and line.
 """
 
 from __future__ import annotations
@@ -30,10 +31,7 @@ from rerank_tui.session.judgment_readers import (  # noqa: F401 (re-exported: th
     from_jsonl,
     from_qrels,
     read_judgments,
-    read_query_texts,
 )
-
-FORMATS = ("qrels", "csv", "jsonl")
 
 
 def query_id(query: str) -> str:

@@ -5,7 +5,7 @@ import ir_measures
 import pytest
 
 from rerank_tui.session import judgment_readers
-from rerank_tui.session.judgment_readers import count_lines, read_query_texts
+from rerank_tui.session.judgment_readers import count_lines, read_queries
 from rerank_tui.session.judgments import (
     JudgmentFileError,
     from_csv,
@@ -192,8 +192,8 @@ def test_a_bad_queries_file_names_its_line(tmp_path, qrels, queries, where, mess
 
 def test_queries_file_keeps_only_the_wanted_ids(tmp_path):
     (tmp_path / "q.tsv").write_text("a\tA\nb\tB\nc\tC\n", encoding="utf-8")
-    assert read_query_texts(tmp_path / "q.tsv", {"a", "c", "z"}) == {"a": "A", "c": "C"}
-    assert read_query_texts(tmp_path / "q.tsv") == {"a": "A", "b": "B", "c": "C"}
+    assert read_queries(tmp_path / "q.tsv", {"a", "c", "z"}) == [("a", "A"), ("c", "C")]
+    assert read_queries(tmp_path / "q.tsv") == [("a", "A"), ("b", "B"), ("c", "C")]
 
 
 @pytest.mark.timeout(10)
@@ -203,13 +203,13 @@ def test_a_file_over_the_label_limit_is_refused_before_parsing(tmp_path):
     with pytest.raises(JudgmentFileError) as info:
         read_judgments(path, "qrels")
     assert info.value.line == 0
-    assert "has 600,000 lines" in str(info.value) and "at most 500,000 labels" in str(info.value) and "split" in str(info.value)
+    assert "has 600,000 lines" in str(info.value) and "holds at most 500,000 labels" in str(info.value) and "split" in str(info.value)
 
 
 def test_the_label_limit_holds_while_parsing(monkeypatch):
     monkeypatch.setattr(judgment_readers, "MAX_IMPORT_LABELS", 3)
     lines = ["q 0 d%d 1\n" % i for i in range(10)]
-    with pytest.raises(JudgmentFileError, match=r"^x:4: more than 3 labels in one import: split the file"):
+    with pytest.raises(JudgmentFileError, match=r"^x:4: more than 3 labels in one file: split the file"):
         from_qrels(lines, "x")
     assert len(from_qrels(lines[:3], "x")["q"]) == 3
 
@@ -217,7 +217,7 @@ def test_the_label_limit_holds_while_parsing(monkeypatch):
 def test_the_size_limit_holds_before_and_while_parsing(tmp_path, monkeypatch):
     monkeypatch.setattr(judgment_readers, "MAX_IMPORT_BYTES", 40)
     (tmp_path / "l.qrels").write_text("q 0 d1 1\n" * 5)
-    with pytest.raises(JudgmentFileError, match=r"l\.qrels:0: the file has 45 bytes; an import reads at most 40"):
+    with pytest.raises(JudgmentFileError, match=r"l\.qrels:0: the file has 45 bytes; at most 40 are read"):
         read_judgments(tmp_path / "l.qrels", "qrels")
     with pytest.raises(JudgmentFileError, match=r"^x:5: more than 40 characters"):
         from_qrels(["q 0 d1 1\n"] * 5, "x")

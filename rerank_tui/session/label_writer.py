@@ -88,11 +88,11 @@ class LabelWriter:
             if store.read_only:
                 raise WorkspaceFileError(store.path, "not saved: this file failed to load; fix or move it first")
             with locked(store.path):
-                store._write_changes(batch)
+                store.write_changes(batch)
         except (OSError, WorkspaceFileError) as exc:
             if isinstance(exc, WorkspaceFileError) and not isinstance(exc, WorkspaceBusy):
                 store.read_only = True  # a file on disk no longer parses: never write over it
-            store._forget_failed(batch)
+            store.forget_failed(batch)
             self._errors.append(exc)
             self._report(Saved(tuple(batch), exc))
             return

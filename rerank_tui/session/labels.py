@@ -1,6 +1,6 @@
 """Graded relevance labels (0–3) per (query, passage): `labels.yaml` plus its journal.
 
-Format (see DESIGN.md):
+Format (see docs/formats.md):
 
     version: 1
     scale: {0: irrelevant, 1: related, 2: relevant, 3: perfect}
@@ -48,6 +48,7 @@ from rerank_tui.session.store import (
 SCALE = {0: "irrelevant", 1: "related", 2: "relevant", 3: "perfect"}
 FORMAT_VERSION = 1
 HASH_CHARS = 12
+COMPACT_ON_CLOSE_MAX = 5_000  # labels; folding more takes over 0.1 s
 
 Queries = dict[str, dict[str, "Label"]]
 
@@ -252,14 +253,15 @@ class LabelStore:
                 for change in self._unwritten:
                     self._put(change.query, change.doc, change.label)
 
-    def _write_changes(self, changes: list[Change]) -> None:
+    def write_changes(self, changes: list[Change]) -> None:
+        """Append `changes` to the journal (the writer thread, lock held)."""
         self._catch_up()
         self.journal.append([c.entry() for c in changes])
         with self._mem:
             done = {id(c) for c in changes}
             self._unwritten = [c for c in self._unwritten if id(c) not in done]
 
-    def _forget_failed(self, changes: list[Change]) -> None:
+    def forget_failed(self, changes: list[Change]) -> None:
         """Memory never claims what the disk lacks: undo the effect of changes that failed."""
         failed = {id(c) for c in changes}
         with self._mem:
@@ -294,10 +296,17 @@ class LabelStore:
             self._writer.flush(timeout)
 
     def close(self) -> None:
-        """Finish pending writes and stop the writer (fast: no compaction)."""
+        """Finish pending writes and stop the writer. A small store also folds its journal into
+        labels.yaml (a few milliseconds); a large one leaves that to the next pause in labeling,
+        so quitting stays instant."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+            if len(self) <= COMPACT_ON_CLOSE_MAX:
+                try:
+                    self.compact()
+                except (OSError, WorkspaceFileError):
+                    pass  # the journal still holds every label
 
     def to_yaml(self) -> str:
         """The whole file, dumped a few thousand labels at a time: memory stays flat at any size."""

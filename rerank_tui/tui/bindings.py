@@ -5,7 +5,8 @@
       rerank: f5
       label_3: "3,p"
 
-Ids are stable; the help screen lists them with their current keys.
+Ids are stable; each binding carries its help text (`tooltip`), and the help screen and the
+command palette list them with the user's keys.
 """
 
 from __future__ import annotations
@@ -18,53 +19,58 @@ from textual.binding import Binding
 
 from rerank_tui.session.store import WorkspaceFileError, read_yaml
 
+def _binding(keys: str, action: str, short: str, binding_id: str, help_text: str, **options) -> Binding:
+    """A binding with its id (for `keymap:`) and its help text (the help screen's words)."""
+    return Binding(keys, action, short, id=binding_id, tooltip=help_text, **options)
+
+
 APP_BINDINGS = [
-    Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-    Binding("f1,question_mark", "help", "Help", id="help"),
-    Binding("ctrl+r", "rerank", "Rerank", id="rerank", priority=True),
-    Binding("ctrl+s", "save_preset", "Save preset", id="save_preset", priority=True),
-    Binding("ctrl+o", "pick_preset", "Presets", id="pick_preset", priority=True),
-    Binding("ctrl+l", "focus_query", "Query", id="focus_query", show=False, priority=True),
-    Binding("ctrl+t", "focus_instruction", "Instruction", id="focus_instruction", show=False, priority=True),
-    Binding("ctrl+g", "recent_queries", "History", id="recent_queries", show=False, priority=True),
-    Binding("ctrl+b", "tries", "Tries", id="tries", priority=True),
-    Binding("slash", "focus_query", "Query", id="focus_query_slash", show=False),
+    _binding("ctrl+q", "quit", "Quit", "quit", "Quit (everything is already saved)", priority=True),
+    _binding("f1,question_mark", "help", "Help", "help", "This help"),
+    _binding("ctrl+r", "rerank", "Rerank", "rerank", "Rerank the BM25 hits now (also Enter in the query box)", priority=True),
+    _binding("ctrl+s", "save_preset", "Save preset", "save_preset", "Save the instruction as a preset", priority=True),
+    _binding("ctrl+o", "pick_preset", "Presets", "pick_preset", "Switch, rename or delete presets", priority=True),
+    _binding("ctrl+l", "focus_query", "Query", "focus_query", "Jump to the query box (up/down there: query history)", show=False, priority=True),
+    _binding("ctrl+t", "focus_instruction", "Instruction", "focus_instruction", "Jump to the instruction editor", show=False, priority=True),
+    _binding("ctrl+g", "recent_queries", "History", "recent_queries", "Recent queries", show=False, priority=True),
+    _binding("ctrl+b", "tries", "Tries", "tries", "Presets and tries scored over labeled queries; compare two", priority=True),
+    _binding("slash", "focus_query", "Query", "focus_query_slash", "Jump to the query box, from a result pane", show=False),
+]
+
+# The label keys: the same bindings (and so the same remapped keys) in both result panes and
+# in the full-screen passage view.
+LABEL_BINDINGS = [
+    _binding("3", "app.label(3)", "3 perfect", "label_3", "Label the highlighted passage 3 · perfect", show=False),
+    _binding("2", "app.label(2)", "2 relevant", "label_2", "Label 2 · relevant", show=False),
+    _binding("1", "app.label(1)", "1 related", "label_1", "Label 1 · related", show=False),
+    _binding("0", "app.label(0)", "0 irrelevant", "label_0", "Label 0 · irrelevant", show=False),
+    _binding("x,delete", "app.clear_label", "Clear", "label_clear", "Clear the label", show=False),
+    _binding("u,ctrl+z", "app.undo_label", "Undo", "undo_label", "Undo the last label change", show=False),
 ]
 
 RESULTS_BINDINGS = [
-    Binding("3", "app.label(3)", "Perfect", id="label_3", show=False),
-    Binding("2", "app.label(2)", "Relevant", id="label_2", show=False),
-    Binding("1", "app.label(1)", "Related", id="label_1", show=False),
-    Binding("0", "app.label(0)", "Irrelevant", id="label_0", show=False),
-    Binding("x,delete", "app.clear_label", "Clear label", id="label_clear", show=False),
-    Binding("u,ctrl+z", "app.undo_label", "Undo", id="undo_label", show=False),
-    Binding("j", "cursor_down", "Down", id="cursor_down", show=False),
-    Binding("k", "cursor_up", "Up", id="cursor_up", show=False),
-    Binding("enter", "select_cursor", "Open", id="open_passage"),
+    *LABEL_BINDINGS,
+    _binding("j", "cursor_down", "Down", "cursor_down", "Next hit", show=False),
+    _binding("k", "cursor_up", "Up", "cursor_up", "Previous hit", show=False),
+    _binding("enter", "select_cursor", "Open", "open_passage", "Open the passage full screen (Escape returns)"),
 ]
 
-# Shown on the help screen, in this order, with what they do in words.
-DESCRIPTIONS = {
-    "quit": "Quit (everything is already saved)",
-    "help": "This help",
-    "rerank": "Rerank the BM25 hits now (also Enter in the query box)",
-    "save_preset": "Save the instruction as a preset",
-    "pick_preset": "Switch, rename or delete presets",
-    "focus_query": "Jump to the query box (up/down there: query history)",
-    "focus_query_slash": "Jump to the query box, from a result pane",
-    "focus_instruction": "Jump to the instruction editor",
-    "recent_queries": "Recent queries",
-    "tries": "Presets and tries scored over labeled queries; compare two",
-    "label_3": "Label the highlighted passage 3 · perfect",
-    "label_2": "Label 2 · relevant",
-    "label_1": "Label 1 · related",
-    "label_0": "Label 0 · irrelevant",
-    "label_clear": "Clear the label",
-    "undo_label": "Undo the last label change",
-    "cursor_down": "Next hit",
-    "cursor_up": "Previous hit",
-    "open_passage": "Open the passage full screen (Escape returns)",
-}
+PASSAGE_BINDINGS = [
+    _binding("escape,q", "app.pop_screen", "Back", "close_passage", "Back from the passage view"),
+    *(Binding(b.key, b.action, b.description, id=b.id, tooltip=b.tooltip) for b in LABEL_BINDINGS),  # shown in its footer
+]
+
+HELP_BINDINGS = APP_BINDINGS + RESULTS_BINDINGS  # in the help screen's order
+ALL_BINDINGS = HELP_BINDINGS + PASSAGE_BINDINGS[:1]
+
+
+def keys_of(binding: Binding, keymap: dict[str, str]) -> str:
+    """The keys a binding answers to, with the user's remapping."""
+    return keymap.get(binding.id, binding.key) if binding.id else binding.key
+
+
+def display_keys(keys: str) -> str:
+    return keys.replace("question_mark", "?").replace("slash", "/")
 
 
 _MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
@@ -114,7 +120,7 @@ def load_keymap(config_dir: Path) -> tuple[dict[str, str], list[str]]:
         return {}, []
     if not isinstance(keymap, dict):
         return {}, [f"{document.error('`keymap` must map binding ids to keys', 'keymap')} (using the default keys)"]
-    known = {b.id for b in APP_BINDINGS + RESULTS_BINDINGS}
+    known = {b.id for b in ALL_BINDINGS}
     problems, clean = [], {}
     unknown = sorted(str(k) for k in keymap if k not in known)
     if unknown:

@@ -1,4 +1,5 @@
-"""Command palette (ctrl+p): the app's actions and one entry per preset."""
+"""Command palette (ctrl+p): the app's bindings (with the user's keys), preset actions, and one
+entry per preset."""
 
 from __future__ import annotations
 
@@ -7,24 +8,32 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from rerank_tui.safe_text import one_line
+from rerank_tui.tui.bindings import ALL_BINDINGS, display_keys, keys_of
 
-ACTIONS = [
-    ("Rerank now", "rerank", "Rerank the current BM25 hits"),
-    ("Save instruction as preset", "save_preset", "Name and store the current instruction"),
-    ("Presets…", "pick_preset", "Switch, rename or delete presets"),
+# Actions with no key of their own.
+EXTRA_ACTIONS = [
     ("Rename current preset", "rename_preset", ""),
     ("Delete current preset", "delete_preset", ""),
-    ("Recent queries", "recent_queries", ""),
-    ("Presets and tries: scores and compare", "tries", "Mean metrics over labeled queries"),
-    ("Undo last label", "undo_label", ""),
-    ("Keys and help", "help", ""),
 ]
+IN_PALETTE = ("rerank", "save_preset", "pick_preset", "recent_queries", "tries", "undo_label", "help", "focus_query", "focus_instruction")
+
+
+def binding_commands(keymap: dict[str, str]) -> list[tuple[str, str]]:
+    """(title with the user's keys, action) of each binding the palette offers."""
+    bindings = {b.id: b for b in ALL_BINDINGS}
+    return [
+        (f"{bindings[i].tooltip or bindings[i].description} ({display_keys(keys_of(bindings[i], keymap))})",
+         bindings[i].action.removeprefix("app."))
+        for i in IN_PALETTE
+    ]
 
 
 class RerankCommands(Provider):
     def _commands(self):
         app = self.app
-        for title, action, help_text in ACTIONS:
+        for title, action in binding_commands(app.options.keymap or {}):
+            yield title, partial(app.run_action, action), ""
+        for title, action, help_text in EXTRA_ACTIONS:
             yield title, partial(app.run_action, action), help_text
         for name, instruction in app.workspace.presets.presets.items():
             yield f"Preset: {name}", partial(app.apply_preset, name), one_line(instruction, 80)

@@ -7,6 +7,14 @@ from rerank_tui.session.labels import LabelStore, Saved, text_sha1
 from rerank_tui.session.store import WorkspaceFileError
 
 
+def test_closing_a_small_store_folds_its_journal_into_labels_yaml(tmp_path):
+    path = tmp_path / "labels.yaml"
+    store = LabelStore.load(path)
+    store.set("q", "d#1", 2, "t")
+    store.close()
+    assert "d#1" in path.read_text() and len(journal_path(path).read_text().splitlines()) == 1
+
+
 def test_set_saves_through_the_journal_and_loads_back_equal(tmp_path):
     path = tmp_path / "labels.yaml"
     store = LabelStore.load(path)
@@ -103,7 +111,8 @@ def test_a_torn_last_journal_line_is_dropped_and_the_rest_kept(tmp_path):
     path = tmp_path / "labels.yaml"
     store = LabelStore.load(path)
     store.set("q", "d#1", 2, "t")
-    store.close()
+    store.flush()
+    store._writer.close()  # the writer stops, as if killed: no compaction
     with open(journal_path(path), "a") as fh:
         fh.write('{"query": "q", "doc": "d#2", "gra')  # killed mid-write: never reported saved
     again = LabelStore.load(path)
@@ -119,11 +128,12 @@ def test_a_corrupt_journal_line_is_reported_with_its_line(tmp_path):
     store.set("q", "d#1", 2, "t")
     store.close()
     journal = journal_path(path)
+    bad_line = len(journal.read_text().splitlines()) + 1
     journal.write_text(journal.read_text() + json.dumps({"query": "q", "doc": "d#2", "grade": 9}) + "\n")
     before = journal.read_bytes()
     with pytest.raises(WorkspaceFileError) as info:
         LabelStore.load(path)
-    assert info.value.line == 3 and info.value.path == journal
+    assert info.value.line == bad_line and info.value.path == journal
     assert journal.read_bytes() == before
 
 

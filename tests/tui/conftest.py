@@ -72,14 +72,31 @@ def make_app(corpus_dir, workspace_dir, tiny_model_dir):
     return make
 
 
-async def settle(app, pilot, rounds: int = 3) -> None:
-    """Let debounce timers fire and every worker finish."""
-    from textual.worker import WorkerFailed
+async def settle(app, pilot, *, ignore: tuple[str, ...] = ()) -> None:
+    """Until nothing is left to do: every worker (but those named in `ignore`) has finished and
+    the messages it posted have been handled, which may start new workers. No sleeping."""
+    from textual.worker import WorkerFailed, WorkerState
 
-    for _ in range(rounds):
-        await pilot.pause(0.12)
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass  # the app reports worker errors itself; tests assert on what it shows
-    await pilot.pause()
+    for _ in range(100):
+        await pilot.pause()
+        running = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.name not in ignore]
+        if not running:
+            await pilot.pause()  # what the last worker posted
+            if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) and w.name not in ignore for w in app.workers):
+                return
+            continue
+        for worker in running:
+            try:
+                await worker.wait()
+            except (WorkerFailed, Exception):
+                pass  # the app reports worker errors itself; tests assert on what it shows
+    raise AssertionError("the app did not settle")
+
+
+@pytest.fixture(autouse=True)
+def _no_debounce(monkeypatch):
+    """Debounce timers fire at the next turn of the loop: tests wait on work, not on time."""
+    from rerank_tui.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "INSTRUCTION_DEBOUNCE_S", 0.0)
+    monkeypatch.setattr(app_module, "BM25_DEBOUNCE_S", 0.0)

@@ -27,7 +27,7 @@ def row_ids(app, which: str) -> list[str]:
 def cell_text(app, which: str, row: str, column: str) -> str:
     """One part of a displayed row ("#", "Δ", "p(yes)", "BM25", "lbl", "title")."""
     table = pane(app, which).table
-    part = table.cell_parts(table.rows_shown[row], app._label_of)[column].plain
+    part = table.cell_parts(table.rows_shown[row], app.label_of)[column].plain
     assert part in table.get_cell(row, ROW).plain  # what the builder made is what is shown
     return part
 
@@ -36,11 +36,6 @@ async def type_query(app, pilot, text: str) -> None:
     app.query_one("#query").focus()
     await pilot.press(*text)
     await settle(app, pilot)
-
-
-@pytest.fixture
-def fast_debounce(monkeypatch):
-    monkeypatch.setattr(app_module, "INSTRUCTION_DEBOUNCE_S", 0.05)
 
 
 async def test_typing_a_query_fills_the_bm25_pane(make_app):
@@ -63,14 +58,14 @@ async def test_enter_reranks_in_score_order_with_real_scores(make_app, tiny_mode
         await type_query(app, pilot, "DataLoader workers")
         await pilot.press("enter")
         await settle(app, pilot)
-        ranked = app.reranked
+        ranked = app.search.ranking
         assert len(ranked) == len(app.index.index.search("DataLoader workers", 10)) > 1
         assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
         assert row_ids(app, "rerank") == [r.hit.passage.id for r in ranked]
         # The numbers are the model's: score the same documents independently.
         reference = build_reranker("transformers", str(tiny_model_dir), max_length=512, cache=False)
         hits = [r.hit for r in ranked]
-        expected = reference.score("DataLoader workers", [document_text(h) for h in hits], app.instruction)
+        expected = reference.score("DataLoader workers", [document_text(h) for h in hits], app.search.instruction)
         assert [r.score for r in ranked] == pytest.approx(expected, abs=1e-5)
         # Movement against BM25 is shown.
         first = ranked[0]
@@ -142,7 +137,7 @@ async def test_changed_passage_flags_its_label(make_app, workspace_dir):
         assert cell_text(app, "bm25", "pytorch/seeds.md#1", "lbl") == "3!"
 
 
-async def test_preset_save_and_switch(make_app, workspace_dir, fast_debounce):
+async def test_preset_save_and_switch(make_app, workspace_dir):
     app = make_app(reranker=None)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
@@ -167,24 +162,24 @@ async def test_preset_save_and_switch(make_app, workspace_dir, fast_debounce):
         assert "preset default" in app.query_one("#instruction-title", Static).render().plain
 
 
-async def test_instruction_edit_reranks_and_going_back_is_served_from_cache(make_app, fast_debounce):
+async def test_instruction_edit_reranks_and_going_back_is_served_from_cache(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await type_query(app, pilot, "DataLoader workers")
         await pilot.press("enter")
         await settle(app, pilot)
-        original = app.instruction
-        first = [(r.hit.passage.id, r.score) for r in app.reranked]
+        original = app.search.instruction
+        first = [(r.hit.passage.id, r.score) for r in app.search.ranking]
         editor = app.query_one("#instruction", TextArea)
         editor.text = "Judge strictly: only passages about Jupyter hangs are relevant"
-        await settle(app, pilot, rounds=5)
-        assert app.reranked_for == ("DataLoader workers", editor.text)
-        assert [(r.hit.passage.id, r.score) for r in app.reranked] != first
+        await settle(app, pilot)
+        assert app.search.ranked_for == ("DataLoader workers", editor.text)
+        assert [(r.hit.passage.id, r.score) for r in app.search.ranking] != first
         editor.text = original
-        await settle(app, pilot, rounds=5)
-        assert app.reranked_for == ("DataLoader workers", original)
-        assert [(r.hit.passage.id, r.score) for r in app.reranked] == first
+        await settle(app, pilot)
+        assert app.search.ranked_for == ("DataLoader workers", original)
+        assert [(r.hit.passage.id, r.score) for r in app.search.ranking] == first
         status = app.query_one("#status", Static).render().plain
         assert f"{len(first)} cache hits" in status
 
@@ -196,8 +191,8 @@ async def test_newer_query_discards_an_older_rerank(make_app):
         await type_query(app, pilot, "DataLoader")
         await pilot.press("enter")  # rerank for "DataLoader" starts...
         await pilot.press(*" workers", "enter")  # ... and is superseded at once
-        await settle(app, pilot, rounds=5)
-        assert app.reranked_for[0] == "DataLoader workers"
+        await settle(app, pilot)
+        assert app.search.ranked_for[0] == "DataLoader workers"
         assert set(row_ids(app, "rerank")) <= {h.passage.id for h in app.index.index.search("DataLoader workers", 10)}
 
 
@@ -270,7 +265,7 @@ async def test_help_lists_every_binding_and_a_user_keymap_applies(make_app):
         await settle(app, pilot)
         await pilot.press("f5")  # remapped: reranks
         await settle(app, pilot)
-        assert app.reranked_for[0] == "useEffect"
+        assert app.search.ranked_for[0] == "useEffect"
         assert row_ids(app, "rerank") == ["react.md#1"]
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -281,18 +276,23 @@ async def test_bm25_works_while_the_model_is_still_loading(make_app):
 
     release = threading.Event()
 
-    def slow():
-        release.wait(10)
+    def held():
+        release.wait(30)  # the model loads until the test lets it
         raise ModelNotFoundError("never mind")
 
-    app = make_app(reranker=slow)
+    app = make_app(reranker=held)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.3)
+        await settle(app, pilot, ignore=("model",))
         assert app.reranker_state == "loading"
-        await type_query(app, pilot, "useEffect")
+        app.query_one("#query").focus()
+        await pilot.press(*"useEffect")
+        await settle(app, pilot, ignore=("model",))
+        assert app.reranker_state == "loading" and not release.is_set()
         assert row_ids(app, "bm25") == ["react.md#1"]
+        assert "loading the reranker" in pane(app, "rerank").query_one(".pane-message", Static).render().plain
         release.set()
         await settle(app, pilot)
+        assert app.reranker_state == "failed"
 
 
 def test_readme_key_table_names_every_binding():
@@ -310,12 +310,12 @@ async def test_command_palette_lists_presets_and_switches(make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await pilot.pause()
         await pilot.press(*"Preset: chinese")
-        await pilot.pause(0.5)
+        await settle(app, pilot)  # the palette searches in a worker
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.instruction == app.workspace.presets.get("chinese")
+        assert app.search.instruction == app.workspace.presets.get("chinese")
         assert "preset chinese" in app.query_one("#instruction-title", Static).render().plain
 
 
@@ -347,15 +347,18 @@ async def test_a_corrupt_labels_file_is_reported_and_never_overwritten(make_app,
     workspace_dir.mkdir(parents=True)
     broken = "version: 1\nqueries:\n  q:\n    - doc: a#1\n      grade: 9\n"
     (workspace_dir / "labels.yaml").write_text(broken)
+    from textual.notifications import Notify
+
     app = make_app(reranker=None)
-    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+    messages = []
+    async with app.run_test(size=(100, 30), notifications=True, message_hook=messages.append) as pilot:
         await settle(app, pilot)
-        assert any("labels.yaml:4" in str(n.message) for n in app._notifications)
+        assert any("labels.yaml:4" in m.notification.message for m in messages if isinstance(m, Notify))
         await type_query(app, pilot, "useEffect")
         pane(app, "bm25").table.focus()
         await pilot.press("3")
         assert (workspace_dir / "labels.yaml").read_text() == broken
-        assert any("NOT saved" in str(n.message) for n in app._notifications)
+        assert any("NOT saved" in m.notification.message for m in messages if isinstance(m, Notify))
 
 
 async def test_live_metrics_follow_labels_and_reranks(make_app):
@@ -374,12 +377,12 @@ async def test_live_metrics_follow_labels_and_reranks(make_app):
         assert "1 labeled" in line and f"RR@10 {1 / bm25_rank:.3f}" in line
         await pilot.press("ctrl+r")
         await settle(app, pilot)
-        new_rank = [r.hit.passage.id for r in app.reranked].index(labeled) + 1
+        new_rank = [r.hit.passage.id for r in app.search.ranking].index(labeled) + 1
         line = app.query_one("#metrics", Static).render().plain
         assert f"RR@10 {1 / bm25_rank:.3f}→{1 / new_rank:.3f}" in line
 
 
-async def test_tries_are_scored_over_labeled_queries_and_compared(make_app, workspace_dir, fast_debounce):
+async def test_tries_are_scored_over_labeled_queries_and_compared(make_app, workspace_dir):
     from rerank_tui.tui.screens.tries import CompareScreen, TriesScreen
 
     app = make_app()
@@ -392,12 +395,12 @@ async def test_tries_are_scored_over_labeled_queries_and_compared(make_app, work
         await pilot.press("3", "0")
         editor = app.query_one("#instruction", TextArea)
         editor.text = "Only passages about pinned memory are relevant"
-        await settle(app, pilot, rounds=5)
+        await settle(app, pilot)
         tries = yaml.safe_load((workspace_dir / "tries.yaml").read_text(encoding="utf-8"))["tries"]
         assert [t["instruction"] for t in tries] == [app.workspace.presets.get("default"), editor.text]
 
         await pilot.press("ctrl+b")
-        await settle(app, pilot, rounds=6)
+        await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, TriesScreen)
         scored = [e for e in screen.entries if e.means]
@@ -415,14 +418,14 @@ async def test_tries_are_scored_over_labeled_queries_and_compared(make_app, work
         compare = app.screen
         assert isinstance(compare, CompareScreen)
         a, b = compare.query_one("#compare-a"), compare.query_one("#compare-b")
-        assert a.row_count == b.row_count == len(app.reranked)
+        assert a.row_count == b.row_count == len(app.search.ranking)
         assert "common" in compare.query_one("#compare-summary").render().plain
         await pilot.press("escape")
         assert app.screen is screen
         table.move_cursor(row=names.index("try 1") + 1)
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.instruction == "Only passages about pinned memory are relevant"
+        assert app.search.instruction == "Only passages about pinned memory are relevant"
 
 
 async def test_a_server_started_after_the_app_is_used_at_the_next_enter(make_app, tiny_model_dir):
@@ -457,6 +460,7 @@ async def test_a_server_started_after_the_app_is_used_at_the_next_enter(make_app
 
 
 async def test_a_stale_server_request_does_not_hold_up_the_new_query(make_app, tiny_model_dir):
+    import asyncio
     import json
     import threading
 
@@ -465,14 +469,16 @@ async def test_a_stale_server_request_does_not_hold_up_the_new_query(make_app, t
     from tests.rerank.reference import Reference
 
     ref = Reference(tiny_model_dir)
-    release = threading.Event()
+    arrived, release, gave_up = threading.Event(), threading.Event(), []
 
     def handle(method, path, headers, body):
         if path == "/v1/models":
             return json_answer({"object": "list", "data": [{"id": "tiny", "object": "model"}]})
         request = json.loads(body)
         if "DataLoader" in request["query"]:
-            release.wait(20)  # the first query's request stalls until the test lets it go
+            arrived.set()
+            if not release.wait(20):  # the first query's request stalls until the test lets it go
+                gave_up.append(True)
         scores = [ref.score_ids(ref.tokenizer(request["query"] + d, add_special_tokens=False)["input_ids"]) for d in request["documents"]]
         return json_answer({"results": [{"index": i, "relevance_score": s} for i, s in enumerate(scores)]})
 
@@ -482,16 +488,44 @@ async def test_a_stale_server_request_does_not_hold_up_the_new_query(make_app, t
             await settle(app, pilot)
             await type_query(app, pilot, "DataLoader workers")
             await pilot.press("enter")
-            await pilot.pause(0.3)
-            query = app.query_one("#query")
-            query.value = ""
+            assert await asyncio.to_thread(arrived.wait, 20)
+            app.query_one("#query").value = ""
             await pilot.press(*"useEffect", "enter")
-            for _ in range(200):
-                if app.reranked_for and app.reranked_for[0] == "useEffect":
-                    break
-                await pilot.pause(0.05)
-            assert app.reranked_for and app.reranked_for[0] == "useEffect"
-            assert not release.is_set()  # the stale request is still out there
+            await settle(app, pilot)  # the stale request's worker was cancelled: only the new one counts
+            assert app.search.ranked_for and app.search.ranked_for[0] == "useEffect"
+            assert not gave_up  # it was answered while the stale request was still out there
             release.set()
             await settle(app, pilot)
-            assert app.reranked_for[0] == "useEffect" and row_ids(app, "rerank") == ["react.md#1"]
+            assert app.search.ranked_for[0] == "useEffect" and row_ids(app, "rerank") == ["react.md#1"]
+
+
+async def test_remapped_label_keys_work_in_the_panes_and_in_the_passage_view(make_app):
+    app = make_app(reranker=None, keymap={"label_3": "p", "label_1": "r"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await type_query(app, pilot, "useEffect")
+        pane(app, "bm25").table.focus()
+        await pilot.press("3")  # remapped away: no longer a label key
+        assert app.search.label_of("react.md#1") is None
+        await pilot.press("p")  # label_3, remapped
+        assert app.search.label_of("react.md#1").grade == 3
+        await pilot.press("home", "enter")
+        assert isinstance(app.screen, PassageScreen)
+        await pilot.press("r")  # label_1, remapped, in the passage view
+        assert app.search.label_of("react.md#1").grade == 1
+        await pilot.press("delete")  # label_clear's second key, there too
+        assert app.search.label_of("react.md#1") is None
+        await pilot.press("ctrl+z")  # and undo's
+        assert app.search.label_of("react.md#1").grade == 1
+        await pilot.press("p")
+        assert app.search.label_of("react.md#1").grade == 3
+
+
+
+def test_the_palette_offers_bindings_with_the_users_keys():
+    from rerank_tui.tui.commands import binding_commands
+
+    titles = dict(binding_commands({"undo_label": "U", "rerank": "f5"}))
+    assert "Undo the last label change (U)" in titles and titles["Undo the last label change (U)"] == "undo_label"
+    assert "Rerank the BM25 hits now (also Enter in the query box) (f5)" in titles
+    assert "This help (f1,?)" in dict(binding_commands({}))

@@ -70,8 +70,10 @@ def test_start_type_label_save_preset_quit(tmux_session, corpus_dir, tmp_path, t
     _tmux("send-keys", "-t", tmux_session, "Tab", "Tab")  # query → instruction → BM25 pane
     _tmux("send-keys", "-t", tmux_session, "3")
     wait_for(tmux_session, lambda s: "· saved" in s)
-    labels = yaml.safe_load((workspace / "labels.yaml").read_text(encoding="utf-8"))
-    assert labels["queries"]["DataLoader workers"][0]["grade"] == 3
+    from rerank_tui.session.labels import LabelStore
+
+    (label,) = LabelStore.load(workspace / "labels.yaml").for_query("DataLoader workers").values()  # on disk: in the journal
+    assert label.grade == 3
 
     _tmux("send-keys", "-t", tmux_session, "C-s")
     wait_for(tmux_session, lambda s: "Save the instruction as preset" in s, step="the preset dialog")
@@ -86,3 +88,5 @@ def test_start_type_label_save_preset_quit(tmux_session, corpus_dir, tmp_path, t
 
     _tmux("send-keys", "-t", tmux_session, "C-q")
     wait_for(tmux_session, lambda s: "EXITED 0" in s, step="exit")
+    labels = yaml.safe_load((workspace / "labels.yaml").read_text(encoding="utf-8"))  # folded in at quit
+    assert labels["queries"]["DataLoader workers"][0]["grade"] == 3

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rerank_tui.tui.bindings import APP_BINDINGS, DESCRIPTIONS, RESULTS_BINDINGS
+from rerank_tui.tui.bindings import HELP_BINDINGS, display_keys, keys_of
 
 NOTES = (
     "Labels: 0 irrelevant · 1 related · 2 relevant · 3 perfect, per query, saved to labels.yaml at once. "
@@ -29,9 +29,8 @@ def key_table(keymap: dict[str, str]) -> Table:
     table.add_column("keys", no_wrap=True)
     table.add_column("action")
     table.add_column("id", style="dim", no_wrap=True)
-    for binding in APP_BINDINGS + RESULTS_BINDINGS:
-        keys = keymap.get(binding.id, binding.key)
-        table.add_row(Text(keys.replace("question_mark", "?").replace("slash", "/")), DESCRIPTIONS.get(binding.id, binding.description), binding.id)
+    for binding in HELP_BINDINGS:
+        table.add_row(Text(display_keys(keys_of(binding, keymap))), binding.tooltip or binding.description, binding.id)
     table.add_row("ctrl+p", "Command palette: actions and presets", "")
     table.add_row("escape", "Close a screen or dialog", "")
     return table

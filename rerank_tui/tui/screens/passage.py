@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from rerank_tui.recall.index import Hit
 from rerank_tui.recall.tokenize import Tokenizer
+from rerank_tui.tui.bindings import PASSAGE_BINDINGS
 from rerank_tui.tui.render import highlighted
 from rerank_tui.tui.widgets.preview import passage_header
 
 
 class PassageScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("3", "app.label(3)", "3 perfect"),
-        Binding("2", "app.label(2)", "2 relevant"),
-        Binding("1", "app.label(1)", "1 related"),
-        Binding("0", "app.label(0)", "0 irrelevant"),
-        Binding("x", "app.clear_label", "Clear"),
-        Binding("u", "app.undo_label", "Undo"),
-    ]
+    BINDINGS = PASSAGE_BINDINGS  # the label bindings of the panes, with the user's keys
 
     def __init__(self, hit: Hit, query: str, tokenizer: Tokenizer, label) -> None:
         super().__init__()

@@ -13,12 +13,16 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from rerank_tui.rerank.errors import RerankCancelled
 from rerank_tui.safe_text import one_line
-from rerank_tui.session.ranking import movement, rerank_hits
+from rerank_tui.session.ranking import movement, rerank_hits, score_text
 from rerank_tui.session.scoreboard import BOARD_METRICS, Entry, board_entries, labeled_queries, score_entries
 
 
 class TriesScreen(ModalScreen[str | None]):
-    """Returns the instruction to switch to (Enter), or None."""
+    """Returns the instruction to switch to (Enter), or None.
+
+    `reranker` is None while the app's is not ready; `query` is the query shown in the app,
+    on which two marked instructions are compared.
+    """
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "Close"),
@@ -27,8 +31,10 @@ class TriesScreen(ModalScreen[str | None]):
         Binding("enter", "use", "Use this instruction"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, workspace, index, reranker, rerank_depth: int, query: str) -> None:
         super().__init__()
+        self.workspace, self.index, self.reranker = workspace, index, reranker
+        self.rerank_depth, self.search_query = rerank_depth, query
         self.entries: list[Entry] = []
         self.marked: list[str] = []
         self.bm25: dict[str, float] = {}
@@ -42,8 +48,7 @@ class TriesScreen(ModalScreen[str | None]):
                          classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
-        app = self.app
-        self.entries = board_entries(app.workspace.presets, app.workspace.tries)
+        self.entries = board_entries(self.workspace.presets, self.workspace.tries)
         table = self.query_one(DataTable)
         table.add_column(" ", key="mark", width=1)
         table.add_column("name", key="name", width=14)
@@ -52,11 +57,11 @@ class TriesScreen(ModalScreen[str | None]):
         table.add_column("uses", key="uses", width=4)
         table.add_column("instruction", key="instruction")
         self._fill()
-        queries, _ = labeled_queries(app.workspace.labels)
+        queries, _ = labeled_queries(self.workspace.labels)
         status = self.query_one("#tries-status", Static)
         if not queries:
             status.update("no labeled queries yet: label hits (0–3) to score instructions")
-        elif app.reranker is None or app.index is None:
+        elif self.reranker is None or self.index is None:
             status.update("the reranker is not ready: metrics will show once it is")
         else:
             status.update(f"scoring {len(self.entries)} instructions over {len(queries)} labeled queries…")
@@ -78,15 +83,14 @@ class TriesScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="scoreboard")
     def score(self) -> None:
-        app = self.app
         worker = get_current_worker()
 
         def progress(done: int, total: int, name: str) -> None:
             self.app.call_from_thread(self._status, f"scoring… {done}/{total} ({name})")
 
         bm25 = score_entries(
-            app.index.index, app.locked_reranker(), app.workspace.labels, self.entries,
-            rerank_depth=app.options.rerank_depth, progress=progress, cancel=lambda: worker.is_cancelled,
+            self.index.index, self.reranker, self.workspace.labels, self.entries,
+            rerank_depth=self.rerank_depth, progress=progress, cancel=lambda: worker.is_cancelled,
         )
         self.app.call_from_thread(self._scored, bm25)
 
@@ -98,7 +102,7 @@ class TriesScreen(ModalScreen[str | None]):
         if not self.is_attached:
             return
         self.bm25 = bm25
-        queries, _ = labeled_queries(self.app.workspace.labels)
+        queries, _ = labeled_queries(self.workspace.labels)
         self.query_one("#tries-status", Static).update(f"best first by nDCG@10 over {len(queries)} labeled queries")
         self._fill()
 
@@ -129,11 +133,12 @@ class TriesScreen(ModalScreen[str | None]):
         if len(self.marked) != 2:
             self.app.notify("mark two instructions with space first")
             return
-        if not self.app.bm25_query.strip() or self.app.reranker is None:
+        if not self.search_query.strip() or self.reranker is None or self.index is None:
             self.app.notify("type a query (and wait for the reranker) to compare on it")
             return
         a, b = (next(e for e in self.entries if e.name == n) for n in self.marked)
-        self.app.push_screen(CompareScreen(a, b))
+        hits = self.index.index.search(self.search_query, self.rerank_depth)
+        self.app.push_screen(CompareScreen(a, b, self.search_query, hits, self.reranker))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -152,12 +157,13 @@ class CompareScreen(Screen[None]):
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
 
-    def __init__(self, a: Entry, b: Entry) -> None:
+    def __init__(self, a: Entry, b: Entry, query: str, hits, reranker) -> None:
         super().__init__()
         self.a, self.b = a, b
+        self.search_query, self.hits, self.reranker = query, hits, reranker
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Query: {one_line(self.app.bm25_query, 100)}", id="compare-head", markup=False)
+        yield Static(f"Query: {one_line(self.search_query, 100)}", id="compare-head", markup=False)
         with Horizontal(id="compare-panes"):
             for entry, key in ((self.a, "a"), (self.b, "b")):
                 with Vertical(classes="pane"):
@@ -178,13 +184,9 @@ class CompareScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="compare")
     def rank_both(self) -> None:
-        app = self.app
-        query = app.bm25_query
-        hits = app.index.index.search(query, app.options.rerank_depth)
-        reranker = app.locked_reranker()
-        ranked_a, _ = rerank_hits(reranker, query, hits, self.a.instruction)
-        ranked_b, _ = rerank_hits(reranker, query, hits, self.b.instruction)
-        app.call_from_thread(self._show, ranked_a, ranked_b)
+        ranked_a, _ = rerank_hits(self.reranker, self.search_query, self.hits, self.a.instruction)
+        ranked_b, _ = rerank_hits(self.reranker, self.search_query, self.hits, self.b.instruction)
+        self.app.call_from_thread(self._show, ranked_a, ranked_b)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
@@ -203,7 +205,7 @@ class CompareScreen(Screen[None]):
                 if key == "b":
                     moved = rank_in_a[r.hit.passage.id] - r.rank
                     cells.append(Text(movement(moved), style="green" if moved > 0 else "red" if moved < 0 else "dim"))
-                cells += [Text(f"{r.score:.3f}", justify="right"), title_cell(r.hit.passage.title, r.hit.passage.id)]
+                cells += [Text(score_text(r.score), justify="right"), title_cell(r.hit.passage.title, r.hit.passage.id)]
                 table.add_row(*cells, key=r.hit.passage.id)
         top_a = {r.hit.passage.id for r in ranked_a[:10]}
         top_b = {r.hit.passage.id for r in ranked_b[:10]}

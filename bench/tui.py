@@ -104,21 +104,25 @@ async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int
     from rerank_tui.session.workspace import Workspace
     from rerank_tui.tui.app import AppOptions, RerankApp
 
+    from rerank_tui.tui.widgets.results import ResultsTable
+
     changed_at: dict[str, float] = {}
     latencies: list[float] = []
-    search, show = RerankApp.search_bm25, RerankApp._show_bm25
+    search, show = RerankApp.search_bm25, ResultsTable.show
 
     def timed_search(self, query, debounce=True):
         changed_at[query] = time.perf_counter()
         return search(self, query, debounce)
 
-    def timed_show(self, query, hits):
-        show(self, query, hits)
-        started = changed_at.pop(query, None)
+    def timed_show(self, rows, label_of, *args, **kwargs):
+        show(self, rows, label_of, *args, **kwargs)
+        if self.reranked:
+            return
+        started = changed_at.pop(self.app.search.query, None)  # the BM25 pane refilled for this text
         if started is not None:
             self.call_after_refresh(lambda: latencies.append((time.perf_counter() - started) * 1000))
 
-    RerankApp.search_bm25, RerankApp._show_bm25 = timed_search, timed_show
+    RerankApp.search_bm25, ResultsTable.show = timed_search, timed_show
     try:
         with tempfile.TemporaryDirectory() as ws:
             app = RerankApp(
@@ -141,7 +145,7 @@ async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int
                         await pilot.press(ch if ch != " " else "space")
                     await pilot.pause(0.1)
     finally:
-        RerankApp.search_bm25, RerankApp._show_bm25 = search, show
+        RerankApp.search_bm25, ResultsTable.show = search, show
     return latencies
 
 

@@ -122,7 +122,7 @@ async def label_latencies(workspace: Path, presses: int) -> tuple[list[float], f
             while app.index is None:
                 await pilot.pause(0.05)
             app.query_one("#query").value = "cache"
-            while not app.bm25_hits:
+            while not app.search.hits:
                 await pilot.pause(0.05)
             app.query_one("#bm25-pane").table.focus()
             for i in range(presses):

@@ -43,7 +43,7 @@ async def shoot(model: str, out: Path) -> None:
             await pilot.press(*"why does the DataLoader hang in Jupyter")
             await pilot.pause(0.3)
             await pilot.press("enter")
-            while not app.reranked:
+            while not app.search.ranking:
                 await pilot.pause(0.1)
             app.query_one("#rerank-pane").table.focus()
             await pilot.press("3", "1")

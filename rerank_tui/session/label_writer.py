@@ -12,6 +12,7 @@ import atexit
 import queue
 import threading
 
+from rerank_tui.session.label_model import Saved
 from rerank_tui.session.store import WorkspaceBusy, WorkspaceFileError, locked
 
 IDLE_COMPACT_S = 3.0
@@ -36,8 +37,9 @@ class LabelWriter:
     def flush(self, timeout: float | None = None) -> None:
         done = threading.Event()
         self._queue.put((_FLUSH, done))
-        if not done.wait(timeout):
-            raise TimeoutError("labels were not saved in time")
+        while not done.wait(0.1 if timeout is None else timeout):
+            if timeout is not None or not self._thread.is_alive():
+                raise TimeoutError("labels were not saved: the label writer stopped")
         if self._errors:
             error, self._errors = self._errors[0], []
             raise error
@@ -81,15 +83,13 @@ class LabelWriter:
                 return
 
     def _write(self, batch) -> None:
-        from rerank_tui.session.labels import Saved
-
         store = self.store
         try:
             if store.read_only:
                 raise WorkspaceFileError(store.path, "not saved: this file failed to load; fix or move it first")
             with locked(store.path):
                 store.write_changes(batch)
-        except (OSError, WorkspaceFileError) as exc:
+        except Exception as exc:  # anything: the writer must outlive it, and report it
             if isinstance(exc, WorkspaceFileError) and not isinstance(exc, WorkspaceBusy):
                 store.read_only = True  # a file on disk no longer parses: never write over it
             store.forget_failed(batch)
@@ -102,7 +102,7 @@ class LabelWriter:
         try:
             self.store.compact()
             return True
-        except (OSError, WorkspaceFileError):
+        except Exception:
             return False  # the journal still holds every line; try again at the next pause
 
     def _report(self, saved) -> None:

@@ -24,87 +24,34 @@ grows or when labeling pauses. Every file operation holds the labels' lock.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from rerank_tui.session import parse_cache
+from rerank_tui.session.label_file import cacheable, labels_yaml, parse_labels_file
 from rerank_tui.session.label_journal import Entry, Journal, journal_path
+from rerank_tui.session.label_model import (  # noqa: F401 (the names callers import from here)
+    FORMAT_VERSION,
+    HASH_CHARS,
+    SCALE,
+    Change,
+    Label,
+    Queries,
+    Saved,
+    text_sha1,
+    utc_now,
+)
 from rerank_tui.session.store import (
     WorkspaceFileError,
-    YamlDocument,
     atomic_write_text,
-    dump_yaml,
     locked,
-    parse_yaml,
     read_text,
     remove_stray_temps,
     signature,
 )
 
-SCALE = {0: "irrelevant", 1: "related", 2: "relevant", 3: "perfect"}
-FORMAT_VERSION = 1
-HASH_CHARS = 12
 COMPACT_ON_CLOSE_MAX = 5_000  # labels; folding more takes over 0.1 s
-
-Queries = dict[str, dict[str, "Label"]]
-
-
-def text_sha1(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_CHARS]
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class Label:
-    doc: str
-    grade: int
-    text_sha1: str = ""
-    at: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
-
-    def is_stale(self, current_text: str) -> bool:
-        """True when the passage text differs from the text that was labeled."""
-        if not self.text_sha1:
-            return False
-        return not text_sha1(current_text).startswith(self.text_sha1[:HASH_CHARS])
-
-    def to_yaml(self) -> dict:
-        data = {"doc": self.doc, "grade": self.grade}
-        if self.text_sha1:
-            data["text_sha1"] = self.text_sha1
-        if self.at:
-            data["at"] = self.at
-        return data | self.extra
-
-
-@dataclass(frozen=True)
-class Change:
-    """One label change of this store: `label` None is a removal; `previous` is for undo."""
-
-    query: str
-    doc: str
-    label: Label | None
-    previous: Label | None
-
-    def entry(self) -> Entry:
-        if self.label is None:
-            return Entry(self.query, self.doc, None)
-        return Entry(self.query, self.doc, self.label.grade, self.label.text_sha1, self.label.at, self.label.extra)
-
-
-@dataclass(frozen=True)
-class Saved:
-    """What the writer reports: these changes are on disk, or they failed with `error`."""
-
-    changes: tuple[Change, ...]
-    error: Exception | None = None
 
 
 class LabelStore:
@@ -149,7 +96,7 @@ class LabelStore:
         """labels.yaml, then the journal over it (lock held)."""
         self._base_signature = signature(self.path)
         text = read_text(self.path)
-        queries, extra = ({}, {}) if text is None else _parse_labels_file(self.path, text)
+        queries, extra = ({}, {}) if text is None else parse_labels_file(self.path, text)
         for entry in self.journal.read_all():
             _apply_entry(queries, entry)
         with self._mem:
@@ -277,7 +224,7 @@ class LabelStore:
         atomic_write_text(self.path, text)
         self.journal.reset()
         self._base_signature = signature(self.path)
-        parse_cache.put(self.path, text, _cacheable(self.queries, self._extra_top))
+        parse_cache.put(self.path, text, cacheable(self.queries, self._extra_top))
 
     def compact(self) -> None:
         """Fold the journal into labels.yaml (with the lock; safe with other writers)."""
@@ -309,23 +256,7 @@ class LabelStore:
                     pass  # the journal still holds every label
 
     def to_yaml(self) -> str:
-        """The whole file, dumped a few thousand labels at a time: memory stays flat at any size."""
-        parts = [dump_yaml({"version": FORMAT_VERSION, "scale": dict(SCALE)})]
-        queries = self.queries
-        parts.append("queries:\n" if queries else "queries: {}\n")
-        chunk: dict = {}
-        size = 0
-        for query, labels in queries.items():
-            chunk[query] = [lab.to_yaml() for lab in labels.values()]
-            size += len(labels) + 1
-            if size >= _DUMP_CHUNK:
-                parts.append(_indented(dump_yaml(chunk)))
-                chunk, size = {}, 0
-        if chunk:
-            parts.append(_indented(dump_yaml(chunk)))
-        if self._extra_top:
-            parts.append(dump_yaml(self._extra_top))
-        return "".join(parts)
+        return labels_yaml(self.queries, self._extra_top)
 
     def save(self) -> None:
         """Write everything to labels.yaml now (waiting for pending changes first)."""
@@ -334,99 +265,6 @@ class LabelStore:
         self.flush()
         with locked(self.path):
             self._write_base()
-
-
-# -- labels.yaml ------------------------------------------------------------------------------
-
-_DUMP_CHUNK = 2000
-
-
-def _indented(text: str) -> str:
-    """A dumped mapping moved one level in (YAML structure is relative, so this is exact)."""
-    return "".join("  " + line if line.strip() else line for line in text.splitlines(keepends=True))
-
-
-
-def _parse_labels_file(path: Path, text: str) -> tuple[Queries, dict]:
-    cached = parse_cache.get(path, text)
-    if cached is not None:
-        return _from_cache(cached)
-    document = parse_yaml(path, text)
-    queries, extra = _parse_document(document)
-    parse_cache.put(path, text, _cacheable(queries, extra))
-    return queries, extra
-
-
-def _parse_document(document: YamlDocument) -> tuple[Queries, dict]:
-    data = document.data
-    if data is None:
-        return {}, {}
-    if not isinstance(data, dict):
-        raise document.error("expected a mapping with `version` and `queries`")
-    version = data.get("version", FORMAT_VERSION)
-    if version != FORMAT_VERSION or isinstance(version, bool):
-        raise document.error(f"unsupported version {version!r} (this app reads {FORMAT_VERSION})", "version")
-    raw_queries = data.get("queries") or {}
-    if not isinstance(raw_queries, dict):
-        raise document.error("`queries` must map each query to a list of labels", "queries")
-    queries: Queries = {}
-    for query, items in raw_queries.items():
-        if not isinstance(query, str):
-            raise document.error(f"query {query!r} must be text (quote it)", "queries", str(query))
-        if items is None:
-            items = []
-        if not isinstance(items, list):
-            raise document.error(f"labels of query {query!r} must be a list", "queries", query)
-        labels: dict[str, Label] = {}
-        for number, item in enumerate(items):
-            problem = _label_problem(item)
-            if problem:
-                raise document.error(f"query {query!r}, label {number + 1}: {problem}", "queries", query, number)
-            label = _label_from(item)
-            labels[label.doc] = label
-        queries[query] = labels
-    extra = {k: v for k, v in data.items() if k not in ("version", "scale", "queries")}
-    return queries, extra
-
-
-_KNOWN = {"doc", "grade", "text_sha1", "at"}
-
-
-def _label_problem(item) -> str | None:
-    if not isinstance(item, dict):
-        return "expected a mapping with `doc` and `grade`"
-    if "doc" not in item or "grade" not in item:
-        return "needs `doc` and `grade`"
-    doc, grade = item["doc"], item["grade"]
-    if not isinstance(doc, (str, int)) or isinstance(doc, bool) or not str(doc).strip():
-        return f"`doc` must be a passage id, not {doc!r}"
-    if isinstance(grade, bool) or not isinstance(grade, int) or grade not in SCALE:
-        return f"grade {grade!r} is not one of {', '.join(map(str, SCALE))}"
-    for key in ("text_sha1", "at"):
-        value = item.get(key)
-        if value is not None and not isinstance(value, (str, datetime)):
-            return f"`{key}` must be text, not {value!r}"
-    return None
-
-
-def _label_from(item: dict) -> Label:
-    at = item.get("at", "")
-    if isinstance(at, datetime):  # YAML parses unquoted timestamps
-        at = at.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z" if at.tzinfo else at.isoformat()
-    extra = {k: v for k, v in item.items() if k not in _KNOWN} if len(item) > 4 or not _KNOWN.issuperset(item) else {}
-    return Label(str(item["doc"]), item["grade"], str(item.get("text_sha1") or ""), str(at or ""), extra)
-
-
-def _cacheable(queries: Queries, extra: dict):
-    return {
-        "queries": {q: [[l.doc, l.grade, l.text_sha1, l.at, l.extra] for l in labels.values()] for q, labels in queries.items()},
-        "extra": extra,
-    }
-
-
-def _from_cache(cached) -> tuple[Queries, dict]:
-    queries = {q: {row[0]: Label(*row) for row in rows} for q, rows in cached["queries"].items()}
-    return queries, cached.get("extra") or {}
 
 
 # -- the journal's lines ----------------------------------------------------------------------

@@ -180,10 +180,10 @@ def test_corrupt_file_is_reported_with_its_line_and_left_untouched(tmp_path, con
 def test_the_file_is_dumped_in_chunks_that_read_back_exactly(tmp_path, monkeypatch):
     import yaml
 
-    from rerank_tui.session import labels as labels_module
+    from rerank_tui.session import label_file
     from rerank_tui.session.labels import Label
 
-    monkeypatch.setattr(labels_module, "_DUMP_CHUNK", 3)
+    monkeypatch.setattr(label_file, "DUMP_CHUNK", 3)
     tricky = ["plain", "two\nlines", "  leading spaces\nand more", "x" * 300, "key: with colon", "- dash", "中文 查询", "'quoted'", "tab\there", "trailing\n"]
     store = LabelStore(tmp_path / "labels.yaml")
     store.queries = {q: {f"d{i}#1": Label(f"d{i}#1", i % 4, "abc", "2026-11-22T03:00:00Z", {"note": q})} for i, q in enumerate(tricky)}
@@ -194,3 +194,21 @@ def test_the_file_is_dumped_in_chunks_that_read_back_exactly(tmp_path, monkeypat
     assert data["queries"]["two\nlines"][0] == {"doc": "d1#1", "grade": 1, "text_sha1": "abc", "at": "2026-11-22T03:00:00Z", "note": "two\nlines"}
     store.save()
     assert LabelStore.load(tmp_path / "labels.yaml").queries == store.queries
+
+
+def test_an_unexpected_error_in_the_writer_is_reported_and_the_writer_lives_on(tmp_path, monkeypatch):
+    store = LabelStore.load(tmp_path / "labels.yaml")
+    real_append = store.journal.append
+
+    def broken(entries):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store.journal, "append", broken)
+    store.set("q", "d#1", 2, "t")
+    with pytest.raises(RuntimeError):
+        store.flush()
+    monkeypatch.setattr(store.journal, "append", real_append)
+    store.set("q", "d#2", 1, "t")
+    store.flush()
+    assert set(LabelStore.load(tmp_path / "labels.yaml").for_query("q")) == {"d#2"}
+    store.close()

@@ -193,12 +193,12 @@ def make_reranker(args):
 
 
 def _run_rows(hits, ranked) -> list[tuple[str, int, float]]:
-    """(docid, rank, score) for a TREC run: the reranked order when there is one."""
-    if ranked is None:
-        return [(h.passage.id, h.rank, h.score) for h in hits]
-    from rerank_tui.session.ranking import run_scores
+    """(docid, rank, score) for a TREC run, as `eval --runs` writes it: BM25's order, or the
+    reranked head followed by BM25's tail, to the same depth, scores strictly decreasing."""
+    from rerank_tui.session.ranking import bm25_run, run_scores
 
-    return [(pid, rank, score) for rank, (pid, score) in enumerate(run_scores(ranked), start=1)]
+    run = bm25_run(hits) if ranked is None else run_scores(ranked, hits)[: max(len(hits), 1)]
+    return [(pid, rank, score) for rank, (pid, score) in enumerate(run, start=1)]
 
 
 def hit_record(index, query: str, result) -> dict:
@@ -265,7 +265,8 @@ def write_trec_run(path: Path, results, tag: str) -> int:
         for docid, _, score in rows:
             if not math.isfinite(score):
                 raise UserError(f"cannot write run file {path}: query {qid} has the score {score} for {docid}")
-    lines = [f"{qid} Q0 {docid} {rank} {score:.6f} {tag}\n" for qid, rows in results for docid, rank, score in rows]
+    # Full precision (repr): six decimals made distinct scores tie, and evaluators re-sort ties.
+    lines = [f"{qid} Q0 {docid} {rank} {score!r} {tag}\n" for qid, rows in results for docid, rank, score in rows]
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "w", encoding="utf-8") as fh:

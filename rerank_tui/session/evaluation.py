@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rerank_tui.recall.index import Index
 from rerank_tui.rerank.base import Cancel, Reranker
 from rerank_tui.session.metrics import Qrels, Run, mean, paired_p_value, per_query
-from rerank_tui.session.ranking import rerank_hits, run_scores
+from rerank_tui.session.ranking import bm25_run, rerank_hits, run_scores
 
 
 @dataclass
@@ -40,7 +40,7 @@ def evaluate(
     (R@100) compare like with like."""
     results = [System("bm25", None)]
     hits_of = {qid: index.search(text, max(depth, rerank_depth)) for qid, text in queries}
-    results[0].run = {qid: [(h.passage.id, h.score) for h in hits[:depth]] for qid, hits in hits_of.items()}
+    results[0].run = {qid: bm25_run(hits[:depth]) for qid, hits in hits_of.items()}
     total = len(queries) * len(systems)
     done = 0
     for name, instruction in systems:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 from rerank_tui.recall.index import Hit, index_text
@@ -34,20 +36,42 @@ def score_text(score: float | None, spec: str = ".3f") -> str:
     return "–" if score is None else format(score, spec)
 
 
+def strictly_decreasing(docs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The scores, each lowered just below the previous one (one ulp) where it is not already
+    below it: ties and inversions keep the given order, already decreasing scores are kept.
+
+    Evaluators sort a run by score and break ties by doc id (each its own way), so a run whose
+    scores tie is scored in another order than the one shown; this makes the order shown the
+    only order there is."""
+    out, previous = [], math.inf
+    for doc, score in docs:
+        score = float(score)
+        if score >= previous:
+            score = math.nextafter(previous, -math.inf)
+        out.append((doc, score))
+        previous = score
+    return out
+
+
+def bm25_run(hits: list[Hit]) -> list[tuple[str, float]]:
+    """BM25's hits as a run, in the order shown (equal scores keep the index's order)."""
+    return strictly_decreasing([(h.passage.id, h.score) for h in hits])
+
+
 def run_scores(ranked: list[RerankedHit], rest: list[Hit] = ()) -> list[tuple[str, float]]:
     """(passage id, score), best first, for run files and metrics.
 
-    The reranked head keeps its p(yes). Below its lowest score follow, with strictly
-    decreasing scores, the passages a cascade left unscored (None) and then `rest` (BM25 hits
-    that were not reranked, in BM25 order), so any evaluator that sorts by score keeps
-    exactly this order.
+    The reranked head keeps its p(yes). Below its lowest score follow the passages a cascade
+    left unscored (None) and then `rest` (BM25 hits that were not reranked, in BM25 order).
+    Scores are strictly decreasing (`strictly_decreasing`), so any evaluator that sorts by
+    score keeps exactly this order.
     """
     run = [(r.hit.passage.id, r.score) for r in ranked if r.score is not None]
     floor = min((score for _, score in run), default=0.0)
     seen = {pid for pid, _ in run}
     below = [r.hit.passage.id for r in ranked if r.score is None]
     below += [h.passage.id for h in rest if h.passage.id not in seen and h.passage.id not in below]
-    return run + [(pid, floor - (i + 1) * 1e-6) for i, pid in enumerate(below)]
+    return strictly_decreasing(run + [(pid, floor - (i + 1) * 1e-6) for i, pid in enumerate(below)])
 
 
 def document_text(hit: Hit) -> str:

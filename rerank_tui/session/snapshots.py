@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rerank_tui.session.ranking import strictly_decreasing
 from rerank_tui.session.metrics import Qrels, Run, mean, paired_p_value, per_query
 from rerank_tui.session.overlap import (
     DeltaCounts,
@@ -93,19 +94,6 @@ def snapshot_paths(workspace_root: str | Path, name: str) -> tuple[Path, Path]:
 
 
 # -- writing ------------------------------------------------------------------------------------
-
-
-def strictly_decreasing(docs: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """The scores, each lowered just below the previous one (one ulp) where it is not already
-    below it: ties and inversions keep the given order, already decreasing scores are kept."""
-    out, previous = [], math.inf
-    for doc, score in docs:
-        score = float(score)
-        if score >= previous:
-            score = math.nextafter(previous, -math.inf)
-        out.append((doc, score))
-        previous = score
-    return out
 
 
 def _token(value, what: str) -> str:

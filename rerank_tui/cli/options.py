@@ -9,7 +9,7 @@ from pathlib import Path
 from rerank_tui import __version__
 from rerank_tui.cli.errors import EXIT_USAGE
 
-COMMANDS = ("index", "search", "tui", "eval", "export", "import")
+COMMANDS = ("index", "search", "tui", "eval", "export", "import", "snapshot")
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"  # equal to rerank.checkpoint.DEFAULT_MODEL (a test checks)
 BACKENDS = ("auto", "transformers", "vllm", "http")
 
@@ -120,7 +120,54 @@ def build_parser() -> argparse.ArgumentParser:
     p_import.add_argument("--queries", type=Path, metavar="FILE", help="JSONL (id, text) or TSV id<TAB>text: turns qrels query ids into query texts; - reads standard input")
     p_import.add_argument("--replace", action="store_true", help="replace the labels instead of merging")
     _add_labels_options(p_import)
+    _add_snapshot_parser(sub)
     return parser
+
+
+def _add_workspace_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workspace", type=Path, default=Path(".rerank-tui"), metavar="DIR", help="its snapshots/ folder (default: ./.rerank-tui)")
+
+
+def _add_snapshot_parser(sub) -> None:
+    p = sub.add_parser("snapshot", help="freeze a query set's rankings under a name; list, diff, export, delete")
+    actions = p.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
+
+    save = actions.add_parser("save", help="rank every query (BM25, or reranked as eval does) and save the run")
+    save.add_argument("name", help="1-80 letters, digits, '-', '_' or '.'")
+    add_corpus_options(save)
+    add_reranker_options(save)
+    which = save.add_mutually_exclusive_group()
+    which.add_argument("--labels", type=Path, metavar="FILE", help="the labeled queries of a labels.yaml (default: the workspace's)")
+    which.add_argument("--queries", type=Path, metavar="FILE", help="JSONL (id, text) or TSV id<TAB>text; - reads standard input")
+    save.add_argument("--qrels", type=Path, metavar="FILE", help="with --queries: keep only the judged queries, as eval does")
+    save.add_argument("--bm25-only", action="store_true", help="BM25 alone (no reranker)")
+    save.add_argument("-k", "--depth", dest="depth", type=int, default=100, help="documents per query (default: 100)")
+    save.add_argument("--replace", action="store_true", help="replace a snapshot of that name")
+
+    listing = actions.add_parser("list", help="the saved snapshots, newest first")
+    listing.add_argument("--json", action="store_true", help="one JSON object")
+    _add_workspace_option(listing)
+
+    diff = actions.add_parser("diff", help="A against B: metric per query, overlap, rank changes")
+    diff.add_argument("a", metavar="A")
+    diff.add_argument("b", metavar="B")
+    judged = diff.add_mutually_exclusive_group()
+    judged.add_argument("--labels", type=Path, metavar="FILE", help="judgments from a labels.yaml (default: the workspace's, if any)")
+    judged.add_argument("--qrels", type=Path, metavar="FILE", help="TREC `qid 0 docid grade` or `qid<TAB>docid<TAB>grade`")
+    diff.add_argument("--metric", default="nDCG@10", help="an ir-measures name (default: nDCG@10)")
+    diff.add_argument("--limit", type=int, default=20, metavar="N", help="queries listed, worst first (default: 20; 0: all)")
+    diff.add_argument("--json", action="store_true", help="one JSON object")
+    _add_workspace_option(diff)
+
+    export = actions.add_parser("export", help="a snapshot's run as a TREC run file")
+    export.add_argument("name")
+    export.add_argument("--out", type=Path, metavar="FILE", required=True)
+    export.add_argument("--tag", help="run tag (default: the snapshot's name)")
+    _add_workspace_option(export)
+
+    delete = actions.add_parser("delete", help="remove a snapshot")
+    delete.add_argument("name")
+    _add_workspace_option(delete)
 
 
 def _add_labels_options(p: argparse.ArgumentParser) -> None:

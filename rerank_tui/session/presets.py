@@ -11,8 +11,6 @@ below (the same as `configs/presets.yaml` in the repository, kept equal by a tes
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rerank_tui.rerank.prompt import DEFAULT_INSTRUCTION
 from rerank_tui.session.store import YamlDocument
 from rerank_tui.session.workspace_file import WorkspaceFile

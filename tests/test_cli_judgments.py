@@ -83,3 +83,76 @@ def test_an_injected_doc_id_is_refused_with_its_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert f"{bad}:3:" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "ws").exists()
+
+
+# -- the query set: ids kept, queries without labels, qrels without texts ------------------------
+
+
+def _export(tmp_path, ws, fmt, *extra):
+    out = tmp_path / f"out.{fmt}"
+    assert main(["export", "--workspace", str(ws), "--format", fmt, "--out", str(out), *map(str, extra)]) == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_a_queries_file_joins_the_set_with_its_ids_and_notes(capsys, tmp_path):
+    ws = tmp_path / "ws"
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "7", "text": "cat dog", "note": "pets only"}\n{"_id": "x9", "text": "bird"}\n')
+    assert main(["import", str(queries), "--workspace", str(ws)]) == 0
+    assert "2 new queries" in capsys.readouterr().err
+    lines = [__import__("json").loads(line) for line in _export(tmp_path, ws, "jsonl").splitlines()]
+    assert lines == [
+        {"query": "cat dog", "query_id": "7", "note": "pets only", "doc": None},
+        {"query": "bird", "query_id": "x9", "doc": None},
+    ]
+    tsv = tmp_path / "more.tsv"
+    tsv.write_text("8\tfish\n")
+    assert main(["import", str(tsv), "--workspace", str(ws)]) == 0
+    assert _export(tmp_path, ws, "csv").splitlines()[1:] == ["cat dog,,", "bird,,", "fish,,"]
+
+
+def test_qrels_without_texts_are_refused_unless_the_set_knows_the_ids(capsys, tmp_path):
+    ws = tmp_path / "ws"
+    qrels = tmp_path / "judged.qrels"
+    qrels.write_text("7 0 a.md#1 2\n9 0 b.md#1 1\n")
+    assert main(["import", str(qrels), "--workspace", str(ws)]) == 2
+    err = capsys.readouterr().err
+    assert "--queries" in err and "'7'" in err and "Traceback" not in err
+    assert not (ws / "labels.yaml").exists()
+    (tmp_path / "q.tsv").write_text("7\tcat dog\n9\tbird\n")
+    assert main(["import", str(tmp_path / "q.tsv"), "--workspace", str(ws)]) == 0
+    assert main(["import", str(qrels), "--workspace", str(ws)]) == 0  # now the set knows 7 and 9
+    assert _export(tmp_path, ws, "qrels") == "7 0 a.md#1 2\n9 0 b.md#1 1\n"
+    store = LabelStore.load(ws / "labels.yaml")
+    assert set(store.queries) == {"cat dog", "bird"}
+
+
+def test_qrels_with_their_queries_keep_the_ids_in_every_export(capsys, tmp_path):
+    ws = tmp_path / "ws"
+    (tmp_path / "q.jsonl").write_text('{"id": "1", "text": "cat dog"}\n{"id": "2", "text": "bird"}\n{"id": "3", "text": "unjudged"}\n')
+    (tmp_path / "r.tsv").write_text("query-id\tcorpus-id\tscore\n2\tb.md#1\t1\n1\ta.md#1\t2\n")
+    assert main(["import", str(tmp_path / "r.tsv"), "--queries", str(tmp_path / "q.jsonl"), "--workspace", str(ws)]) == 0
+    assert _export(tmp_path, ws, "qrels", "--queries-out", tmp_path / "back.jsonl") == "2 0 b.md#1 1\n1 0 a.md#1 2\n"
+    assert (tmp_path / "back.jsonl").read_text() == '{"id": "2", "text": "bird"}\n{"id": "1", "text": "cat dog"}\n'
+    jsonl = _export(tmp_path, ws, "jsonl")
+    assert '"query_id": "1"' in jsonl and '"query_id": "2"' in jsonl
+    # a JSONL export imported elsewhere keeps the ids too
+    other = tmp_path / "other"
+    (tmp_path / "j.jsonl").write_text(jsonl)
+    assert main(["import", str(tmp_path / "j.jsonl"), "--workspace", str(other)]) == 0
+    assert _export(tmp_path, other, "qrels") == "2 0 b.md#1 1\n1 0 a.md#1 2\n"
+
+
+def test_a_qrels_id_missing_from_the_queries_file_names_its_line(capsys, tmp_path):
+    (tmp_path / "q.tsv").write_text("1\tcat dog\n")
+    (tmp_path / "r.qrels").write_text("1 0 a 1\n5 0 b 2\n")
+    assert main(["import", str(tmp_path / "r.qrels"), "--queries", str(tmp_path / "q.tsv"), "--workspace", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'r.qrels'}:2:" in err and "'5'" in err
+
+
+def test_a_queries_file_with_an_id_twice_is_refused_at_its_line(capsys, tmp_path):
+    (tmp_path / "q.tsv").write_text("1\tcat dog\n1\tbird\n")
+    assert main(["import", str(tmp_path / "q.tsv"), "--workspace", str(tmp_path / "ws")]) == 2
+    assert f"{tmp_path / 'q.tsv'}:2:" in capsys.readouterr().err
+    assert not (tmp_path / "ws" / "queries.yaml").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 from rerank_tui.session.history import QueryHistory
 from rerank_tui.session.labels import LabelStore
 from rerank_tui.session.presets import PresetStore
+from rerank_tui.session.query_set import QuerySet, QuerySetFile
 from rerank_tui.session.store import WorkspaceFileError, locked, remove_stray_temps
 from rerank_tui.session.tries import TryLog
 
@@ -16,7 +17,7 @@ DEFAULT_WORKSPACE = ".rerank-tui"
 
 @dataclass
 class Workspace:
-    """Labels, presets, query history and tries, each loaded independently.
+    """Labels, presets, query history, tries and the query set, each loaded independently.
 
     A file that fails to load is reported in `problems` and replaced by an empty *read-only*
     stand-in: the app keeps working, and the broken file is never overwritten.
@@ -27,6 +28,7 @@ class Workspace:
     presets: PresetStore
     history: QueryHistory
     tries: TryLog
+    queries: QuerySetFile
     problems: list[WorkspaceFileError] = field(default_factory=list)
 
     @classmethod
@@ -51,8 +53,13 @@ class Workspace:
             load(PresetStore, "presets.yaml"),
             load(QueryHistory, "history.yaml"),
             load(TryLog, "tries.yaml"),
+            load(QuerySetFile, "queries.yaml"),
             problems,
         )
+
+    def query_set(self) -> QuerySet:
+        """queries.yaml's queries, then every labeled query it does not list (see query_set.py)."""
+        return QuerySet.of(self.queries, (q for q, labels in self.labels.queries.items() if labels))
 
     def close(self) -> None:
         """Finish pending label writes (quick: a few appends at most)."""

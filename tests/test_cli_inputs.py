@@ -89,18 +89,28 @@ def test_import_reads_its_queries_from_standard_input(capsys, tmp_path, monkeypa
 CRANFIELD_QRELS = "q1 0 d1 4\nq1 0 d3 -1\nq2 0 d2 2\n"
 
 
-def test_cranfield_grades_are_evaluated_but_not_imported(capsys, corpus, tmp_path):
+def test_grades_off_the_default_scale_set_the_scale_of_an_empty_workspace_only(capsys, corpus, tmp_path):
     (tmp_path / "queries.tsv").write_text(QUERIES_TSV)
     (tmp_path / "cranfield.qrels").write_text(CRANFIELD_QRELS)
     rows = eval_rows(capsys, corpus, tmp_path / "queries.tsv", tmp_path / "cranfield.qrels", tmp_path)
     assert rows[0]["queries"] == 2 and 0 < rows[0]["nDCG@10"] <= 1
     target = tmp_path / "labels.yaml"
     code, _, err = run(capsys, "import", tmp_path / "cranfield.qrels", "--queries", tmp_path / "queries.tsv", "--labels", target)
-    assert code == 2 and not target.exists()
-    assert err.strip().splitlines() == [f"rerank-tui: error: {tmp_path / 'cranfield.qrels'}:1: grade '4' is not one of 0, 1, 2, 3"]
-    (tmp_path / "minus.qrels").write_text("q1 0 d1 2\nq1 0 d3 -1\n")
-    code, _, err = run(capsys, "import", tmp_path / "minus.qrels", "--labels", target)
-    assert code == 2 and f"minus.qrels:2: grade '-1' is not one of 0, 1, 2, 3" in err
+    assert code == 0 and "scale is now -1–4" in err
+    assert LabelStore.load(target).get("supersonic flow", "d1").grade == 4
+    # A workspace with labels keeps its scale: other grades are one clear line, nothing changed.
+    other = tmp_path / "other" / "labels.yaml"
+    (tmp_path / "small.qrels").write_text("q1 0 d1 2\n")
+    assert run(capsys, "import", tmp_path / "small.qrels", "--queries", tmp_path / "queries.tsv", "--labels", other)[0] == 0
+    before = other.read_text()
+    code, _, err = run(capsys, "import", tmp_path / "cranfield.qrels", "--queries", tmp_path / "queries.tsv", "--labels", other)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "-1, 4" in err and "0–3" in err and "--scale" in err
+    assert other.read_text() == before
+    code, _, err = run(capsys, "import", tmp_path / "cranfield.qrels", "--queries", tmp_path / "queries.tsv", "--labels", other, "--scale=-1-4")
+    assert code == 0 and LabelStore.load(other).scale.text == "-1–4"
+    code, _, err = run(capsys, "import", tmp_path / "cranfield.qrels", "--labels", other, "--scale", "2-1")
+    assert code == 2 and "--scale 2-1" in err
 
 
 @pytest.mark.parametrize(

@@ -156,3 +156,21 @@ def test_a_queries_file_with_an_id_twice_is_refused_at_its_line(capsys, tmp_path
     assert main(["import", str(tmp_path / "q.tsv"), "--workspace", str(tmp_path / "ws")]) == 2
     assert f"{tmp_path / 'q.tsv'}:2:" in capsys.readouterr().err
     assert not (tmp_path / "ws" / "queries.yaml").exists()
+
+
+def test_cranfield_round_trips_with_its_ids_and_its_1_to_4_scale(capsys, tmp_path):
+    from tests.conftest import eval_collection
+
+    from rerank_tui.session.judgment_readers import read_qrels
+
+    cranfield = eval_collection("cranfield")
+    ws = tmp_path / "ws"
+    args = ["import", cranfield / "qrels.tsv", "--queries", cranfield / "queries.jsonl", "--workspace", ws]
+    assert main([str(a) for a in args]) == 0
+    assert "scale is now 1–4" in capsys.readouterr().err
+    assert LabelStore.load(ws / "labels.yaml").scale.text == "1–4"
+    out, queries_out = tmp_path / "back.qrels", tmp_path / "back.jsonl"
+    args = ["export", "--workspace", ws, "--format", "qrels", "--out", out, "--queries-out", queries_out]
+    assert main([str(a) for a in args]) == 0
+    assert read_qrels(out, grades=None) == read_qrels(cranfield / "qrels.tsv", grades=None)
+    assert queries_out.read_text(encoding="utf-8") == (cranfield / "queries.jsonl").read_text(encoding="utf-8")

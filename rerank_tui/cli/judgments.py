@@ -113,20 +113,36 @@ def _import_judgments(args, fmt: str) -> int:
     from rerank_tui.session.labels import LabelStore
     from rerank_tui.session.store import WorkspaceFileError
 
+    from rerank_tui.session.label_model import Scale
+    from rerank_tui.session.label_scale import import_scale, judgment_grades
+
+    try:
+        requested = Scale.parse(args.scale) if args.scale else None
+    except ValueError as exc:
+        raise UserError(f"--scale {args.scale}: {exc}") from None
     path = _labels_path(args)
     listed = _load_query_file(path)
     store = LabelStore(path) if args.replace else _load_store(path)
     judgments, ids, notes = _read_judgments(args, fmt, _query_set(store, listed))
+    try:
+        scale = import_scale(store.scale, args.replace or len(store) == 0, judgment_grades(judgments), requested)
+    except ValueError as exc:
+        raise UserError(f"{args.file}: {exc}") from None
     if ids or notes:
         _add_queries(listed, [(ids.get(q), q) for q in judgments if q in ids or q in notes], notes)
+    before = store.scale
     try:
-        store.merge(judgments, replace=args.replace)  # under the labels' lock: a running app keeps its labels
+        store.merge(judgments, replace=args.replace, scale=scale)  # under the labels' lock: a running app keeps its labels
+    except ValueError as exc:  # a label already in the workspace is off the new scale
+        raise UserError(f"{path}: not changed: {exc}") from None
     except WorkspaceFileError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     count = sum(len(v) for v in judgments.values())
     print(f"imported {count} labels of {len(judgments)} queries into {path}", file=sys.stderr)
+    if scale != before or (requested is not None and scale.names != before.names):
+        print(f"the labels' scale is now {scale.text} (labels.yaml `scale:`; the label keys follow it)", file=sys.stderr)
     return 0
 
 

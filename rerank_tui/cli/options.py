@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_import.add_argument("--format", choices=("qrels", "csv", "jsonl", "queries"), help="default: from the name and first line (.csv; JSONL labels or queries; id<TAB>text queries; else qrels)")
     p_import.add_argument("--queries", type=Path, metavar="FILE", help="JSONL (id, text) or TSV id<TAB>text: turns qrels query ids into query texts; - reads standard input")
     p_import.add_argument("--replace", action="store_true", help="replace the labels instead of merging")
+    p_import.add_argument("--scale", metavar="LOW-HIGH", help="the labels' grades, e.g. 1-4 or 0-10 (default: the workspace's, or the imported grades' own range in an empty workspace)")
     _add_labels_options(p_import)
     _add_snapshot_parser(sub)
     return parser

@@ -1,7 +1,8 @@
 """Reading judgments (qrels, CSV, JSONL) and queries files, a line at a time within fixed limits.
 
-The one reader of each format, for `import` (labels on the workspace's scale), `eval` (the
-grades of any test collection) and `search --queries`:
+The one reader of each format, for `import` (any integer grade: the workspace's scale is
+chosen from them, see label_scale.py), `eval` (the grades of any test collection) and
+`search --queries`:
 - `read_judgments`: labels from a qrels, CSV or JSONL file, for `import`;
 - `read_qrels`: `{qid: {docid: grade}}` from TREC's 4 columns or `qid<TAB>docid<TAB>grade`
   (with or without BEIR's header), with the grades a caller allows (any integer for `eval`);
@@ -34,7 +35,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from rerank_tui.session.labels import SCALE, Label
+from rerank_tui.session.labels import DEFAULT_SCALE, Label
 
 MAX_IMPORT_LABELS = 500_000  # labels (records) per import
 MAX_IMPORT_BYTES = 256 << 20  # size of a file read by an import
@@ -49,6 +50,8 @@ QRELS_LAYOUTS = {4: "`qid 0 docid grade`", 3: "`qid<TAB>docid<TAB>grade`"}
 _NOT_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"}  # control, format, surrogate, separators
 _INTEGER = re.compile(r"\s*(0|-?[1-9][0-9]*)\s*")  # ASCII digits only: no "+2", "2.0" or "٣"
 _GRADE_TEXT = {str(grade): grade for grade in range(-9, 100)}  # the usual ones, looked up first
+MAX_GRADE_DIGITS = 18  # a longer grade is no grade (and int() refuses past 4,300 digits)
+SHOWN_GRADES = 10  # a refusal lists the allowed grades up to this many, else their range
 STDIN = "-"  # the path that reads standard input
 
 Judgments = dict[str, dict[str, Label]]  # query → doc → label, as in LabelStore.queries
@@ -156,23 +159,32 @@ def check_query(path, number: int, query: str) -> str:
     return query
 
 
-def parse_grade(path, number: int, raw, grades: Collection[int] | None = SCALE) -> int:
+def parse_grade(path, number: int, raw, grades: Collection[int] | None = DEFAULT_SCALE) -> int:
     """A grade from an int or its ASCII digits, one of `grades` (None: any integer).
 
-    2.0, "2.0", True, "+2" and "02" are refused; so is 7 on the workspace's scale (0–3)."""
+    2.0, "2.0", True, "+2" and "02" are refused; so is 7 when `grades` is the scale 0–3."""
     if type(raw) is int:
         grade = raw
     elif isinstance(raw, str):
         grade = _GRADE_TEXT.get(raw)
         if grade is None and (match := _INTEGER.fullmatch(raw)):
+            if len(match.group(1).lstrip("-")) > MAX_GRADE_DIGITS:
+                raise JudgmentFileError(path, number, f"grade {raw[:40]!r}… has more than {MAX_GRADE_DIGITS} digits")
             grade = int(match.group(1))
     else:
         grade = None
     if grade is None and grades is None:
         raise JudgmentFileError(path, number, f"grade {raw!r} is not a whole number")
     if grades is not None and grade not in grades:
-        raise JudgmentFileError(path, number, f"grade {raw!r} is not one of {', '.join(map(str, grades))}")
+        raise JudgmentFileError(path, number, f"grade {raw!r} is not {_allowed(grades)}")
     return grade
+
+
+def _allowed(grades: Collection[int]) -> str:
+    """`one of 0, 1, 2, 3`, or `on the scale 0–10` for a longer scale."""
+    if len(grades) > SHOWN_GRADES and hasattr(grades, "text"):
+        return f"on the scale {grades.text}"
+    return f"one of {', '.join(map(str, grades))}"
 
 
 def _json_object(path, number: int, line: str) -> dict:
@@ -246,8 +258,8 @@ def _qrels_rows(lines: Lines, path, grades: Collection[int] | None) -> Iterator[
         yield number, qid, doc, parse_grade(path, number, fields[-1], grades)
 
 
-def _qrels_records(lines: Lines, path, queries: dict[str, str] | None):
-    for number, qid, doc, grade in _qrels_rows(lines, path, SCALE):
+def _qrels_records(lines: Lines, path, queries: dict[str, str] | None, grades: Collection[int] | None):
+    for number, qid, doc, grade in _qrels_rows(lines, path, grades):
         if queries is not None and qid not in queries:
             raise JudgmentFileError(path, number, f"query id {qid!r} is not in the queries file")
         yield number, queries[qid] if queries is not None else qid, Label(doc, grade)
@@ -257,7 +269,7 @@ def _unsafe_cell(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START + ("'",)) else value
 
 
-def _csv_records(lines: Lines, path):
+def _csv_records(lines: Lines, path, grades: Collection[int] | None):
     reader = csv.reader(line for _, line in _lines(lines, path))
     try:
         header = next(reader, None)
@@ -274,7 +286,7 @@ def _csv_records(lines: Lines, path):
             if doc == "" and raw.strip() == "":
                 yield number, query, None  # a query without labels
             else:
-                yield number, query, Label(check_id(path, number, "doc id", doc), parse_grade(path, number, raw))
+                yield number, query, Label(check_id(path, number, "doc id", doc), parse_grade(path, number, raw, grades))
     except csv.Error as exc:
         raise JudgmentFileError(path, reader.line_num, f"not valid CSV ({exc})") from None
 
@@ -288,7 +300,7 @@ def _optional_text(path, number: int, record: dict, key: str) -> str:
     return value
 
 
-def _jsonl_records(lines: Lines, path):
+def _jsonl_records(lines: Lines, path, grades: Collection[int] | None):
     for number, line in _lines(lines, path):
         if not line.strip():
             continue
@@ -302,7 +314,7 @@ def _jsonl_records(lines: Lines, path):
             continue
         yield number, query, Label(
             check_id(path, number, "doc id", doc),
-            parse_grade(path, number, record.get("grade")),
+            parse_grade(path, number, record.get("grade"), grades),
             _optional_text(path, number, record, "text_sha1"),
             _optional_text(path, number, record, "at"),
         )
@@ -336,26 +348,32 @@ def _query_rows(lines: Lines, path) -> Iterator[tuple[int, str, str]]:
 # -- public ----------------------------------------------------------------------------------
 
 
-def from_qrels(lines: Lines, path, queries: dict[str, str] | None = None) -> Judgments:
+# The label readers take the grades they allow: the default scale's unless told (None: any
+# integer, as `read_judgments` reads for an import, which then chooses the scale).
+
+
+def from_qrels(
+    lines: Lines, path, queries: dict[str, str] | None = None, grades: Collection[int] | None = DEFAULT_SCALE
+) -> Judgments:
     """Labels of qrels lines (TREC's 4 columns or BEIR's 3, with or without its header).
 
     `queries` maps query ids to texts (from a queries file), and an id it lacks is an error;
     without it the id is the query.
     """
-    return _collect(_qrels_records(lines, path, queries), path)
+    return _collect(_qrels_records(lines, path, queries, grades), path)
 
 
-def from_csv(lines: Lines, path) -> Judgments:
+def from_csv(lines: Lines, path, grades: Collection[int] | None = DEFAULT_SCALE) -> Judgments:
     """Labels of CSV lines `query,docid,rating` (a row `query,,` is a query without labels)."""
-    return _collect(_csv_records(lines, path), path)
+    return _collect(_csv_records(lines, path, grades), path)
 
 
-def from_jsonl(lines: Lines, path) -> Judgments:
+def from_jsonl(lines: Lines, path, grades: Collection[int] | None = DEFAULT_SCALE) -> Judgments:
     """Labels of JSONL lines, one flat object per label (`doc: null`: a query without labels)."""
-    return _collect(_jsonl_records(lines, path), path)
+    return _collect(_jsonl_records(lines, path, grades), path)
 
 
-def parse_qrels(lines: Lines, path, grades: Collection[int] | None = SCALE) -> Qrels:
+def parse_qrels(lines: Lines, path, grades: Collection[int] | None = DEFAULT_SCALE) -> Qrels:
     """`{qid: {docid: grade}}` of qrels lines (TREC's 4 columns or 3, BEIR's header skipped),
     with grades among `grades` (None: any integer, as test collections use: Cranfield has -1)."""
     qrels: Qrels = {}
@@ -364,7 +382,7 @@ def parse_qrels(lines: Lines, path, grades: Collection[int] | None = SCALE) -> Q
     return qrels
 
 
-def read_qrels(path: Path, grades: Collection[int] | None = SCALE) -> Qrels:
+def read_qrels(path: Path, grades: Collection[int] | None = DEFAULT_SCALE) -> Qrels:
     """`parse_qrels` of the file at `path` (`-`: standard input), within the limits."""
     check_import_size(path)
     with open_text(path) as file:
@@ -389,9 +407,13 @@ def read_queries(path: Path, wanted: Collection[str] | None = None) -> list[tupl
     return pairs
 
 
-def read_judgments(path: Path, fmt: str, queries_path: Path | None = None) -> Judgments:
+def read_judgments(
+    path: Path, fmt: str, queries_path: Path | None = None, grades: Collection[int] | None = None
+) -> Judgments:
     """Labels from a `fmt` ("qrels", "csv", "jsonl") file, within the import limits.
 
+    Grades are any integer (a grade that is not a whole number is refused at its line), or,
+    with `grades`, one of them; an import then picks the scale (label_scale.import_scale).
     For qrels, `queries_path` names a queries file (JSONL or TSV) giving each query id its text;
     without one the ids are the queries. Either path may be `-` (standard input), except the
     qrels file when a queries file goes with it: that one is read twice.
@@ -400,18 +422,18 @@ def read_judgments(path: Path, fmt: str, queries_path: Path | None = None) -> Ju
     name = input_name(path)
     if fmt == "csv":
         with open_text(path, newline="") as file:
-            return from_csv(file, name)
+            return from_csv(file, name, grades)
     if fmt == "jsonl":
         with open_text(path) as file:
-            return from_jsonl(file, name)
+            return from_jsonl(file, name, grades)
     if queries_path is not None and str(path) == STDIN:
         raise JudgmentFileError(name, 0, "qrels with a queries file are read twice: give the qrels as a file, not -")
     with open_text(path) as file:
-        by_id = from_qrels(file, name)
+        by_id = from_qrels(file, name, grades=grades)
     if queries_path is None:
         return by_id
     wanted = set(by_id)
     del by_id  # the second pass builds the judgments again, by query text
     texts = dict(read_queries(queries_path, wanted))
     with open_text(path) as file:
-        return from_qrels(file, path, texts)  # an id the queries file lacks is refused at its line
+        return from_qrels(file, path, texts, grades)  # an id the queries file lacks is refused at its line

@@ -10,6 +10,7 @@ because every line is a whole label (or its removal), not a difference.
     {"query": "…", "doc": "a.md#2", "grade": 3, "text_sha1": "…", "at": "2026-…Z"}
     {"query": "…", "doc": "a.md#2", "grade": null}              a cleared label
 
+Every grade must be on the labels' scale (labels.yaml's `scale:`, read before the journal).
 A compaction writes labels.yaml and then starts a new journal with a new id, so a writer that
 remembers the old id knows to read both files again. A last line cut short by a crash was
 never reported as saved; it is dropped before the next append.
@@ -54,9 +55,9 @@ def journal_path(labels_path: Path) -> Path:
 class Journal:
     """Reading and appending one journal file; every method is called with the labels' lock held."""
 
-    def __init__(self, path: Path, valid_grades) -> None:
+    def __init__(self, path: Path, scale) -> None:
         self.path = Path(path)
-        self.valid_grades = valid_grades
+        self.scale = scale  # the labels' Scale, which every grade must be on (None: any integer)
         self.id: str | None = None  # the journal generation we have read
         self.offset = 0  # bytes of it we have read
         self.entries = 0  # change lines in it
@@ -169,8 +170,10 @@ class Journal:
         query, doc, grade = record.get("query"), record.get("doc"), record.get("grade")
         if not isinstance(query, str) or not isinstance(doc, str) or not doc:
             raise bad("expected `query` and `doc` strings")
-        if grade is not None and (isinstance(grade, bool) or grade not in self.valid_grades):
-            raise bad(f"grade {grade!r} is not one of {sorted(self.valid_grades)}")
+        if grade is not None and (isinstance(grade, bool) or not isinstance(grade, int)):
+            raise bad(f"grade {grade!r} is not a whole number")
+        if grade is not None and self.scale is not None and grade not in self.scale:
+            raise bad(f"grade {grade!r} is not on the labels' scale {self.scale.text} (labels.yaml `scale:`)")
         extra = record.get("extra") or {}
         if not isinstance(extra, dict):
             raise bad("`extra` must be an object")

@@ -1,4 +1,4 @@
-"""Graded relevance labels (0–3) per (query, passage): `labels.yaml` plus its journal.
+"""Graded relevance labels per (query, passage): `labels.yaml` plus its journal.
 
 Format (see docs/formats.md):
 
@@ -10,6 +10,10 @@ Format (see docs/formats.md):
           grade: 3
           text_sha1: 9f2c4e1a0b7d
           at: 2026-11-22T03:00:00Z
+
+`scale` is the workspace's rating scale (label_model.Scale): 0–3 by default, or any contiguous
+integer range of 2 to 101 grades (`{1: null, 2: null, 3: null, 4: null}` for Cranfield's 1–4);
+every grade in the file and the journal must be on it.
 
 `text_sha1` is a prefix of the SHA-1 of the passage text when it was labeled: when the passage
 has changed since, the label is flagged as stale instead of silently reused. Keys the app
@@ -29,16 +33,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rerank_tui.session import parse_cache
-from rerank_tui.session.label_file import cacheable, labels_yaml, parse_labels_file
+from rerank_tui.session.label_file import cacheable, labels_yaml, off_scale, parse_labels_file
 from rerank_tui.session.label_journal import Entry, Journal, journal_path
 from rerank_tui.session.label_model import (  # noqa: F401 (the names callers import from here)
+    DEFAULT_SCALE,
     FORMAT_VERSION,
     HASH_CHARS,
-    SCALE,
     Change,
     Label,
     Queries,
     Saved,
+    Scale,
     text_sha1,
     utc_now,
 )
@@ -61,18 +66,36 @@ class LabelStore:
     another thread can iterate it while the writer applies another writer's lines.
     """
 
-    def __init__(self, path: Path, queries: Queries | None = None, extra: dict | None = None, read_only: bool = False):
+    def __init__(
+        self,
+        path: Path,
+        queries: Queries | None = None,
+        extra: dict | None = None,
+        read_only: bool = False,
+        scale: Scale = DEFAULT_SCALE,
+    ):
         self.path = Path(path)
         self.read_only = read_only  # set when a file failed to load: never overwrite it
         self.queries: Queries = queries or {}
-        self.journal = Journal(journal_path(self.path), SCALE)
+        self.journal = Journal(journal_path(self.path), scale)
+        self.scale = scale
         self.on_saved: Callable[[Saved], None] | None = None  # called on the writer thread
         self._extra_top = extra or {}
-        self._undo: list[Change] = []
+        self._undo: list[list[Change]] = []  # undo steps: one change, or a group (`set_many`)
         self._unwritten: list[Change] = []  # applied in memory, not yet in the journal
         self._base_signature = None
         self._mem = threading.RLock()
         self._writer = None
+
+    @property
+    def scale(self) -> Scale:
+        """The rating scale of these labels (labels.yaml's `scale:`); the journal checks it too."""
+        return self._scale
+
+    @scale.setter
+    def scale(self, scale: Scale) -> None:
+        self._scale = scale
+        self.journal.scale = scale
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -93,14 +116,20 @@ class LabelStore:
         return cls(path, read_only=True)
 
     def _read_files(self) -> None:
-        """labels.yaml, then the journal over it (lock held)."""
+        """labels.yaml, then the journal over it, on the file's scale (lock held)."""
         self._base_signature = signature(self.path)
         text = read_text(self.path)
-        queries, extra = ({}, {}) if text is None else parse_labels_file(self.path, text)
-        for entry in self.journal.read_all():
+        queries, extra, scale = ({}, {}, DEFAULT_SCALE) if text is None else parse_labels_file(self.path, text)
+        self.journal.scale = scale  # the journal's lines are on the file's scale
+        try:
+            entries = self.journal.read_all()
+        except BaseException:
+            self.journal.scale = self.scale
+            raise
+        for entry in entries:
             _apply_entry(queries, entry)
         with self._mem:
-            self.queries, self._extra_top = queries, extra
+            self.queries, self._extra_top, self.scale = queries, extra, scale
             for change in self._unwritten:  # ours are newer than anything on disk
                 self._put(change.query, change.doc, change.label)
 
@@ -116,12 +145,28 @@ class LabelStore:
     # -- changing (applied at once, saved by the writer) -----------------------------------
 
     def set(self, query: str, doc: str, grade: int, text: str) -> Label:
-        if grade not in SCALE or isinstance(grade, bool):
-            raise ValueError(f"grade must be one of {sorted(SCALE)}, not {grade!r}")
+        if grade not in self.scale:
+            raise ValueError(f"grade {grade!r} is not on the labels' scale {self.scale.text}")
         previous = self.get(query, doc)
         label = Label(doc, grade, text_sha1(text), utc_now(), previous.extra if previous else {})
         self._change(Change(query, doc, label, previous), undoable=True)
         return label
+
+    def set_many(self, query: str, items: list[tuple[str, int, str]]) -> list[Label]:
+        """Label several passages of one query, (doc, grade, text) each: one undo step."""
+        for _, grade, _ in items:
+            if grade not in self.scale:
+                raise ValueError(f"grade {grade!r} is not on the labels' scale {self.scale.text}")
+        changes = []
+        for doc, grade, text in items:
+            previous = self.get(query, doc)
+            changes.append(Change(query, doc, Label(doc, grade, text_sha1(text), utc_now(), previous.extra if previous else {}), previous))
+        with self._mem:
+            for change in changes:
+                self._change(change, undoable=False)
+            if changes:
+                self._undo.append(changes)
+        return [c.label for c in changes]
 
     def clear(self, query: str, doc: str) -> Label | None:
         previous = self.get(query, doc)
@@ -130,13 +175,15 @@ class LabelStore:
         return previous
 
     def undo(self) -> tuple[str, str] | None:
-        """Revert this store's last change; returns its (query, doc), or None when there is none."""
+        """Revert this store's last change (or group of changes); returns its (query, doc) —
+        the group's first — or None when there is nothing to undo."""
         with self._mem:
             if not self._undo:
                 return None
-            last = self._undo.pop()
-            self._change(Change(last.query, last.doc, last.previous, self.get(last.query, last.doc)), undoable=False)
-        return last.query, last.doc
+            step = self._undo.pop()
+            for last in reversed(step):
+                self._change(Change(last.query, last.doc, last.previous, self.get(last.query, last.doc)), undoable=False)
+        return step[0].query, step[0].doc
 
     def _change(self, change: Change, undoable: bool) -> None:
         if self.read_only:
@@ -144,7 +191,7 @@ class LabelStore:
         with self._mem:
             self._put(change.query, change.doc, change.label)
             if undoable:
-                self._undo.append(change)
+                self._undo.append([change])
             self._unwritten.append(change)
             self._writer_thread().submit(change)
 
@@ -159,22 +206,64 @@ class LabelStore:
         else:
             self.queries = {**self.queries, query: labels}
 
-    def merge(self, judgments: Queries, replace: bool = False) -> None:
-        """Add (or with `replace`, set) many labels at once, straight into labels.yaml."""
+    def merge(self, judgments: Queries, replace: bool = False, scale: Scale | None = None) -> None:
+        """Add (or with `replace`, set) many labels at once, straight into labels.yaml.
+
+        With `scale`, the labels take that scale (label_scale.import_scale chooses it for an
+        import). Every label that results must be on the resulting scale: one that is not →
+        ValueError, and nothing is written."""
         if self.read_only:
             raise WorkspaceFileError(self.path, "not saved: this file failed to load; fix or move it first")
+        scale = None if scale is None else Scale.parse(scale)
         self.flush()
         with locked(self.path):
             if replace:
-                self.journal.read_all()
-                with self._mem:
-                    self.queries = {}
+                _refuse_off_scale(judgments, self.scale if scale is None else scale)  # before the journal is read
+                self.journal.scale = None  # its lines are dropped: their grades may be on any scale
+                try:
+                    self.journal.read_all()
+                finally:
+                    self.journal.scale = self.scale
             else:
                 self._catch_up()
             with self._mem:
+                target = self.scale if scale is None else scale
+                queries = {} if replace else dict(self.queries)
                 for query, labels in judgments.items():
-                    self.queries = {**self.queries, query: {**self.queries.get(query, {}), **labels}}
+                    queries[query] = {**queries.get(query, {}), **labels}
+                _refuse_off_scale(judgments, target)
+                if (found := off_scale(queries, target)) is not None:
+                    query, label = found
+                    raise ValueError(
+                        f"the label of doc {label.doc!r} for query {query!r} has grade {label.grade!r}, "
+                        f"which is not on the scale {target.text}; nothing written"
+                    )
+                self.queries, self.scale = queries, target
             self._write_base()
+
+    def set_scale(self, scale: Scale) -> None:
+        """Put the labels on `scale` and write labels.yaml (under the lock, with what other
+        writers saved). A label whose grade is not on it → ValueError, and nothing changes."""
+        if self.read_only:
+            raise WorkspaceFileError(self.path, "not saved: this file failed to load; fix or move it first")
+        scale = Scale.parse(scale)
+        self.flush()
+        with locked(self.path):
+            self._catch_up()
+            with self._mem:
+                if (found := off_scale(self.queries, scale)) is not None:
+                    query, label = found
+                    raise ValueError(
+                        f"the scale stays {self.scale.text}: the label of doc {label.doc!r} for query {query!r} "
+                        f"has grade {label.grade}, which is not on {scale.text}"
+                    )
+                before, self.scale = self.scale, scale
+            try:
+                self._write_base()
+            except BaseException:
+                with self._mem:
+                    self.scale = before
+                raise
 
     # -- the writer's side (each called with the lock held, on the writer thread) -------------
 
@@ -203,6 +292,9 @@ class LabelStore:
     def write_changes(self, changes: list[Change]) -> None:
         """Append `changes` to the journal (the writer thread, lock held)."""
         self._catch_up()
+        off = next((c for c in changes if c.label is not None and c.label.grade not in self.scale), None)
+        if off is not None:  # another writer changed the scale since this grade was given
+            raise ValueError(f"not saved: grade {off.label.grade} is no longer on the labels' scale, now {self.scale.text}")
         self.journal.append([c.entry() for c in changes])
         with self._mem:
             done = {id(c) for c in changes}
@@ -216,7 +308,8 @@ class LabelStore:
                 if self.get(change.query, change.doc) == change.label:
                     self._put(change.query, change.doc, change.previous)
             self._unwritten = [c for c in self._unwritten if id(c) not in failed]
-            self._undo = [c for c in self._undo if id(c) not in failed]
+            steps = ([c for c in step if id(c) not in failed] for step in self._undo)
+            self._undo = [step for step in steps if step]
 
     def _write_base(self) -> None:
         """labels.yaml from memory, then a fresh journal (the compaction)."""
@@ -224,7 +317,7 @@ class LabelStore:
         atomic_write_text(self.path, text)
         self.journal.reset()
         self._base_signature = signature(self.path)
-        parse_cache.put(self.path, text, cacheable(self.queries, self._extra_top))
+        parse_cache.put(self.path, text, cacheable(self.queries, self._extra_top, self.scale))
 
     def compact(self) -> None:
         """Fold the journal into labels.yaml (with the lock; safe with other writers)."""
@@ -256,7 +349,7 @@ class LabelStore:
                     pass  # the journal still holds every label
 
     def to_yaml(self) -> str:
-        return labels_yaml(self.queries, self._extra_top)
+        return labels_yaml(self.queries, self._extra_top, self.scale)
 
     def save(self) -> None:
         """Write everything to labels.yaml now (waiting for pending changes first)."""
@@ -265,6 +358,12 @@ class LabelStore:
         self.flush()
         with locked(self.path):
             self._write_base()
+
+
+def _refuse_off_scale(judgments: Queries, scale: Scale) -> None:
+    if (found := off_scale(judgments, scale)) is not None:
+        query, label = found
+        raise ValueError(f"query {query!r}, doc {label.doc!r}: grade {label.grade!r} is not on the scale {scale.text}; nothing written")
 
 
 # -- the journal's lines ----------------------------------------------------------------------

@@ -212,3 +212,203 @@ def test_an_unexpected_error_in_the_writer_is_reported_and_the_writer_lives_on(t
     store.flush()
     assert set(LabelStore.load(tmp_path / "labels.yaml").for_query("q")) == {"d#2"}
     store.close()
+
+
+# -- the workspace's scale ----------------------------------------------------------------------
+
+CRANFIELD_SCALE = "version: 1\nscale: {1: a, 2: b, 3: c, 4: d}\nqueries:\n  q:\n    - doc: d#1\n      grade: 4\n"
+
+
+def test_the_files_scale_is_the_stores(tmp_path):
+    from rerank_tui.session.labels import Scale
+
+    path = tmp_path / "labels.yaml"
+    path.write_text(CRANFIELD_SCALE)
+    store = LabelStore.load(path)
+    assert store.scale == Scale(1, 4, {1: "a", 2: "b", 3: "c", 4: "d"})
+    assert store.get("q", "d#1").grade == 4
+    store.set("q", "d#2", 4, "t")
+    store.set("q", "d#3", 1, "t")
+    for grade in (0, 5, True):
+        with pytest.raises(ValueError, match="scale 1–4"):
+            store.set("q", "d#4", grade, "t")
+    store.flush()
+    replayed = LabelStore.load(path)  # labels.yaml + the journal's lines, on the file's scale
+    assert replayed.scale == store.scale and replayed.queries == store.queries
+    store.close()  # folds the journal in
+    saved = LabelStore.load(path)
+    assert saved.scale == store.scale and saved.queries == store.queries
+    assert "scale:\n  1: a\n  2: b\n  3: c\n  4: d\n" in path.read_text()
+
+
+def test_a_store_without_a_scale_has_the_default_and_writes_it(tmp_path):
+    from rerank_tui.session.labels import DEFAULT_SCALE
+
+    path = tmp_path / "labels.yaml"
+    path.write_text("version: 1\nqueries:\n  q:\n    - doc: d#1\n      grade: 3\n")
+    store = LabelStore.load(path)
+    assert store.scale == DEFAULT_SCALE and store.scale.name(3) == "perfect"
+    store.save()
+    assert "scale:\n  0: irrelevant\n  1: related\n  2: relevant\n  3: perfect\n" in path.read_text()
+
+
+def test_a_scale_read_from_the_cache_is_the_files(tmp_path):
+    path = tmp_path / "labels.yaml"
+    path.write_text(CRANFIELD_SCALE)
+    LabelStore.load(path)  # parses and caches
+    from rerank_tui.session import parse_cache
+
+    assert parse_cache.get(path, CRANFIELD_SCALE)["scale"][:2] == [1, 4]
+    again = LabelStore.load(path)  # from the cache
+    assert again.scale.text == "1–4" and again.scale.name(2) == "b"
+    with pytest.raises(ValueError):
+        again.set("q", "d#2", 0, "t")
+
+
+def test_an_old_cache_entry_without_a_scale_is_parsed_again(tmp_path):
+    from rerank_tui.session import parse_cache
+    from rerank_tui.session.label_file import parse_labels_file
+
+    path = tmp_path / "labels.yaml"
+    parse_cache.put(path, CRANFIELD_SCALE, {"queries": {}, "extra": {}})  # as written before scales
+    queries, _, scale = parse_labels_file(path, CRANFIELD_SCALE)
+    assert scale.text == "1–4" and queries["q"]["d#1"].grade == 4
+
+
+def test_a_journal_line_off_the_files_scale_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "labels.yaml"
+    path.write_text(CRANFIELD_SCALE)
+    store = LabelStore.load(path)
+    store.set("q", "d#2", 4, "t")
+    store.flush()
+    store._writer.close()  # no compaction: the line stays in the journal
+    journal = journal_path(path)
+    journal.write_text(journal.read_text() + json.dumps({"query": "q", "doc": "d#3", "grade": 0}) + "\n")
+    with pytest.raises(WorkspaceFileError, match="scale 1–4") as info:
+        LabelStore.load(path)
+    assert info.value.line == 3 and info.value.path == journal
+
+
+@pytest.mark.parametrize(
+    "content, line, message",
+    [
+        (CRANFIELD_SCALE.replace("grade: 4", "grade: 5"), 5, "grade 5 is not on this file's scale 1–4"),
+        (CRANFIELD_SCALE.replace("grade: 4", "grade: 0"), 5, "grade 0 is not on this file's scale 1–4"),
+        ("version: 1\nqueries: {}\nscale: {0: a, 1: b, 3: d}\n", 3, "grade 2 is missing"),
+        ("version: 1\nscale:\n  a: x\n  b: y\nqueries: {}\n", 2, "not a whole number"),
+        ("version: 1\nscale: {'1': x, '2': y}\nqueries: {}\n", 2, "not a whole number"),
+        ("version: 1\n\nscale: {1: only}\nqueries: {}\n", 3, "at least 2 grades"),
+        ("version: 1\nscale: [0, 1, 2]\nqueries: {}\n", 2, "expected a mapping"),
+        ("version: 1\nscale: {0: no, 1: yes}\nqueries: {}\n", 2, "must be text (quote it)"),
+    ],
+)
+def test_a_label_or_scale_that_does_not_fit_is_an_error_at_its_line(tmp_path, content, line, message):
+    path = tmp_path / "labels.yaml"
+    path.write_text(content)
+    with pytest.raises(WorkspaceFileError) as info:
+        LabelStore.load(path)
+    assert info.value.line == line and message in str(info.value)
+    assert path.read_text() == content
+
+
+def test_a_scale_written_as_a_range_reads(tmp_path):
+    path = tmp_path / "labels.yaml"
+    path.write_text("version: 1\nscale: 0-10\nqueries:\n  q:\n    - {doc: d#1, grade: 10}\n")
+    store = LabelStore.load(path)
+    assert store.scale.grades == tuple(range(11)) and store.get("q", "d#1").grade == 10
+
+
+def test_set_scale_refuses_when_labels_fall_outside(tmp_path):
+    from rerank_tui.session.labels import Scale
+
+    path = tmp_path / "labels.yaml"
+    store = LabelStore.load(path)
+    store.set("q", "d#1", 0, "t")
+    store.set("q", "d#2", 3, "t")
+    with pytest.raises(ValueError, match=r"grade 0, which is not on 1–4"):
+        store.set_scale(Scale(1, 4))
+    assert store.scale.text == "0–3"
+    store.clear("q", "d#1")
+    store.set_scale(Scale(1, 4))
+    assert store.scale.text == "1–4" and LabelStore.load(path).scale == Scale(1, 4)
+    store.set("q", "d#3", 4, "t")
+    store.close()
+    assert LabelStore.load(path).get("q", "d#3").grade == 4
+
+
+def test_a_scale_set_by_another_writer_is_taken_in(tmp_path):
+    from rerank_tui.session.labels import Scale
+
+    path = tmp_path / "labels.yaml"
+    app = LabelStore.load(path)
+    app.set("q", "d#1", 2, "t")
+    app.flush()
+    other = LabelStore.load(path)
+    other.set_scale(Scale(0, 10))
+    app.set("q", "d#2", 3, "t")
+    app.flush()  # the writer catches up: labels.yaml and its scale
+    assert app.scale == Scale(0, 10)
+    app.set("q", "d#3", 10, "t")
+    app.close()
+    back = LabelStore.load(path)
+    assert back.scale == Scale(0, 10) and {d: lab.grade for d, lab in back.for_query("q").items()} == {"d#1": 2, "d#2": 3, "d#3": 10}
+
+
+def test_a_grade_given_on_a_scale_another_writer_then_narrowed_is_not_saved(tmp_path):
+    from rerank_tui.session.labels import Scale
+
+    path = tmp_path / "labels.yaml"
+    app = LabelStore.load(path)
+    app.set("q", "d#1", 2, "t")
+    app.flush()
+    LabelStore.load(path).set_scale(Scale(1, 4))
+    app.set("q", "d#2", 0, "t")  # on the scale the app last read
+    with pytest.raises(ValueError, match="no longer on the labels' scale, now 1–4"):
+        app.flush()
+    assert app.get("q", "d#2") is None and app.scale == Scale(1, 4)
+    app.close()
+    back = LabelStore.load(path)  # the files still read
+    assert set(back.for_query("q")) == {"d#1"} and back.scale == Scale(1, 4)
+
+
+def test_merge_takes_the_scale_it_is_given(tmp_path):
+    from rerank_tui.session.labels import Label, Scale
+
+    path = tmp_path / "labels.yaml"
+    store = LabelStore.load(path)
+    cranfield = {"q": {"d#1": Label("d#1", 1), "d#2": Label("d#2", 4)}}
+    with pytest.raises(ValueError, match="grade 4 is not on the scale 0–3; nothing written"):
+        store.merge(cranfield)
+    assert not path.exists() and len(store) == 0
+    store.merge(cranfield, scale=Scale(1, 4))
+    assert store.scale == Scale(1, 4)
+    back = LabelStore.load(path)
+    assert back.scale == Scale(1, 4) and back.get("q", "d#2").grade == 4
+    before = path.read_text()
+    with pytest.raises(ValueError, match="grade 0 is not on the scale 1–4"):
+        store.merge({"q2": {"d#9": Label("d#9", 0)}})
+    with pytest.raises(ValueError, match="grade 4, which is not on the scale 0–3"):  # a label already there
+        store.merge({"q2": {"d#9": Label("d#9", 0)}}, scale=Scale(0, 3))
+    assert path.read_text() == before and store.scale == Scale(1, 4) and "q2" not in store.queries
+    store.merge({"q": {"d#2": Label("d#2", 0)}}, scale=Scale(0, 4))  # replaces the label off 0–3… on 0–4
+    store.merge({"q3": {"d#1": Label("d#1", 3)}}, replace=True, scale=Scale(0, 3))
+    back = LabelStore.load(path)
+    assert back.scale.text == "0–3" and list(back.queries) == ["q3"]
+
+
+def test_a_replacing_merge_drops_a_journal_on_another_scale(tmp_path):
+    from rerank_tui.session.labels import Label, Scale
+
+    path = tmp_path / "labels.yaml"
+    path.write_text(CRANFIELD_SCALE)
+    app = LabelStore.load(path)
+    app.set("q", "d#2", 4, "t")
+    app.flush()
+    app._writer.close()  # the line stays in the journal
+    importer = LabelStore(path)  # as `import --replace` makes it: the files are not read
+    with pytest.raises(ValueError, match="grade 7 is not on the scale 0–3; nothing written"):
+        importer.merge({"r": {"d#1": Label("d#1", 7)}}, replace=True)
+    assert LabelStore.load(path).get("q", "d#2").grade == 4  # nothing changed
+    importer.merge({"r": {"d#1": Label("d#1", 0)}}, replace=True, scale=Scale(0, 3))
+    back = LabelStore.load(path)
+    assert back.scale.text == "0–3" and list(back.queries) == ["r"]

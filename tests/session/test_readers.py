@@ -112,3 +112,40 @@ def test_qrels_from_standard_input_cannot_go_with_a_queries_file(tmp_path, monke
         read_judgments("-", "qrels", tmp_path / "q.tsv")
     stdin_of(monkeypatch, "query,docid,rating\nq,d,2\n")
     assert list(read_judgments("-", "csv")["q"]) == ["d"]  # one pass: standard input is fine
+
+
+def test_import_reads_any_integer_grade_and_refuses_others_at_their_line(tmp_path):
+    (tmp_path / "cranfield.qrels").write_text("1 0 184 2\n1 0 29 -1\n1 0 31 4\n2 0 7 1\n2 0 8 3\n")
+    back = read_judgments(tmp_path / "cranfield.qrels", "qrels")
+    assert {q: {d: lab.grade for d, lab in v.items()} for q, v in back.items()} == {"1": {"184": 2, "29": -1, "31": 4}, "2": {"7": 1, "8": 3}}
+    (tmp_path / "l.csv").write_text("query,docid,rating\nq,d1,10\nq,d2,2.5\n")
+    with pytest.raises(JudgmentFileError, match=re.escape(f"{tmp_path / 'l.csv'}:3: grade '2.5' is not a whole number")):
+        read_judgments(tmp_path / "l.csv", "csv")
+    (tmp_path / "l.jsonl").write_text('{"query": "q", "doc": "d1", "grade": -1}\n{"query": "q", "doc": "d2", "grade": 2.5}\n')
+    with pytest.raises(JudgmentFileError) as info:
+        read_judgments(tmp_path / "l.jsonl", "jsonl")
+    assert info.value.line == 2 and "grade 2.5 is not a whole number" in str(info.value)
+    (tmp_path / "bad.qrels").write_text("1 0 184 2\n1 0 29 2.5\n")
+    with pytest.raises(JudgmentFileError, match=r":2: grade '2.5' is not a whole number$"):
+        read_judgments(tmp_path / "bad.qrels", "qrels")
+
+
+def test_import_reads_the_grades_it_is_given(tmp_path):
+    from rerank_tui.session.labels import Scale
+
+    (tmp_path / "l.qrels").write_text("1 0 a 1\n1 0 b 4\n1 0 c 0\n")
+    with pytest.raises(JudgmentFileError, match=r":3: grade '0' is not one of 1, 2, 3, 4$"):
+        read_judgments(tmp_path / "l.qrels", "qrels", grades=Scale(1, 4))
+    with pytest.raises(JudgmentFileError, match=r":2: grade '4' is not one of 0, 1, 2, 3$"):
+        read_judgments(tmp_path / "l.qrels", "qrels", grades={0, 1, 2, 3})
+    (tmp_path / "l.csv").write_text("query,docid,rating\nq,d1,10\nq,d2,11\n")
+    with pytest.raises(JudgmentFileError, match=r":3: grade '11' is not on the scale 0–10$"):
+        read_judgments(tmp_path / "l.csv", "csv", grades=Scale(0, 10))
+    (tmp_path / "q.tsv").write_text("1\tone\n")
+    with pytest.raises(JudgmentFileError, match=r":3: grade '0' is not one of 1, 2, 3, 4$"):
+        read_judgments(tmp_path / "l.qrels", "qrels", tmp_path / "q.tsv", grades=Scale(1, 4))
+
+
+def test_a_grade_too_long_to_be_one_is_refused_at_its_line():
+    with pytest.raises(JudgmentFileError, match=r"^x:2: grade '1+'… has more than 18 digits$"):
+        parse_qrels(["q 0 a 1\n", "q 0 b " + "1" * 5000 + "\n"], "x", grades=None)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .base import BaseReranker, Call, Reranker
+from .base import BaseReranker, Call, Ranking, Reranker, RerankStats, rank_scores
 from .prompt import resolve_instruction
 
 log = logging.getLogger(__name__)
@@ -201,6 +201,20 @@ class CachedReranker(BaseReranker):
             self.cache.put_many((k, s) for k, s in new.items() if s is not None)
             known.update(new)
         return [known[k] for k in keys]
+
+    def peek(self, query: str, documents: Sequence[str], instruction: str | None = None) -> Ranking | None:
+        """The ranking `rank()` would give when every score is cached, else None; never waits
+        for or touches the model (for showing what is known at once)."""
+        start = time.perf_counter()
+        documents = list(documents)
+        keys = [cache_key(self.identity, self.max_length, instruction, query, d) for d in documents]
+        known = self.cache.get_many(keys) if keys else {}
+        if len(known) < len(set(keys)):
+            return None
+        stats = RerankStats(pairs=len(documents), cache_hits=len(documents), tokens=0)
+        results = rank_scores([known[k] for k in keys])
+        stats.seconds = time.perf_counter() - start
+        return Ranking(results, stats)
 
     def close(self) -> None:
         self.backend.close()

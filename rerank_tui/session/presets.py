@@ -15,6 +15,8 @@ from rerank_tui.rerank.prompt import DEFAULT_INSTRUCTION
 from rerank_tui.session.store import YamlDocument
 from rerank_tui.session.workspace_file import WorkspaceFile
 
+ANY = object()  # `expect=ANY`: whatever the preset holds now
+
 BUILTIN_PRESETS: dict[str, str] = {
     "default": DEFAULT_INSTRUCTION,
     "domain-expert": (
@@ -67,13 +69,33 @@ class PresetStore(WorkspaceFile[dict[str, str]]):
         """The first preset whose instruction is exactly this text."""
         return next((n for n, text in self.state.items() if text == instruction), None)
 
-    def save(self, name: str, instruction: str) -> None:
+    # Each change is read-merge-write under the file's lock (WorkspaceFile.update) and returns
+    # what it replaced, read under that lock, so an undo knows exactly what to put back.
+    # `expect` (for undo): the text the preset must have at that moment (None: it must not
+    # exist); otherwise ValueError, so an undo never overwrites what another writer saved since.
+
+    def save(self, name: str, instruction: str, *, at: int | None = None, expect=ANY) -> str | None:
+        """Save `name` (a new name goes last, or at position `at`); return the text it replaced
+        (None: the name is new)."""
         name = _check_name(name)
         if not instruction.strip():
             raise ValueError("an instruction cannot be empty")
-        self.update(lambda presets: {**presets, name: instruction})
+        replaced: list[str | None] = [None]
 
-    def rename(self, old: str, new: str) -> None:
+        def change(presets: dict[str, str]) -> dict[str, str]:
+            _check_expected(presets, name, expect)
+            replaced[0] = presets.get(name)
+            if name in presets or at is None:
+                return {**presets, name: instruction}
+            items = list(presets.items())
+            items.insert(max(0, min(at, len(items))), (name, instruction))
+            return dict(items)
+
+        self.update(change)
+        return replaced[0]
+
+    def rename(self, old: str, new: str, *, expect=ANY) -> str:
+        """Rename `old` (keeping its place); return its instruction."""
         new = _check_name(new)
 
         def change(presets: dict[str, str]) -> dict[str, str]:
@@ -81,17 +103,30 @@ class PresetStore(WorkspaceFile[dict[str, str]]):
                 raise KeyError(old)
             if new != old and new in presets:
                 raise ValueError(f"a preset named {new!r} exists")
+            _check_expected(presets, old, expect)
             return {(new if k == old else k): v for k, v in presets.items()}
 
-        self.update(change)
+        return self.update(change)[new]
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str, *, expect=ANY) -> tuple[str, int]:
+        """Delete `name`; return its instruction and where it was in the order."""
+        removed: list[tuple[str, int]] = []
+
         def change(presets: dict[str, str]) -> dict[str, str]:
             if name not in presets:
                 raise KeyError(name)
+            _check_expected(presets, name, expect)
+            removed[:] = [(presets[name], list(presets).index(name))]
             return {k: v for k, v in presets.items() if k != name}
 
         self.update(change)
+        return removed[0]
+
+
+def _check_expected(presets: dict[str, str], name: str, expect) -> None:
+    if expect is not ANY and presets.get(name) != expect:
+        what = "was saved" if expect is None else "was deleted" if name not in presets else "was changed"
+        raise ValueError(f"preset {name!r} {what} since (in another window?); left as it is")
 
 
 def _check_name(name: str) -> str:

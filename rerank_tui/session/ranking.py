@@ -96,3 +96,18 @@ def rerank_hits(
     ranking = reranker.rank(query, documents, instruction, cancel=cancel, on_wait=on_wait)
     ranked = [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(ranking.results, start=1)]
     return ranked, ranking.stats
+
+
+def cached_rerank_hits(
+    reranker: Reranker, query: str, hits: list[Hit], instruction: str | None
+) -> tuple[list[RerankedHit], RerankStats] | None:
+    """What `rerank_hits` would give, when the reranker can answer from its score cache alone
+    (a `peek`); None when it cannot (a miss, or a reranker without a cache). Never waits."""
+    peek = getattr(reranker, "peek", None)
+    if peek is None or not hits:
+        return None
+    ranking = peek(query, [document_text(h) for h in hits], instruction)
+    if ranking is None:
+        return None
+    ranked = [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(ranking.results, start=1)]
+    return ranked, ranking.stats

@@ -27,17 +27,20 @@ class Entry:
 
 
 def board_entries(presets: PresetStore, tries: TryLog) -> list[Entry]:
-    """Presets, then tries whose text is not a preset's (most recent first)."""
+    """Presets, then tries whose text is not a preset's, most recently used first.
+
+    A try is named by the order of first use ("try 1" is the first instruction tried that is
+    not a preset): tries.yaml lists tries in that order (a new one is appended), so a try keeps
+    its name however often it is used again, and from one opening of the board to the next."""
     entries = [Entry(name, text, "preset") for name, text in presets.presets.items()]
     by_text = {e.instruction: e for e in entries}
-    number = 0
-    for t in sorted(tries.tries, key=lambda t: t.last_used, reverse=True):
+    tried: list[Entry] = []
+    for t in tries.tries:  # in order of first use
         if t.instruction in by_text:
             by_text[t.instruction].last_used, by_text[t.instruction].uses = t.last_used, t.uses
             continue
-        number += 1
-        entries.append(Entry(f"try {number}", t.instruction, "try", t.last_used, t.uses))
-    return entries
+        tried.append(Entry(f"try {len(tried) + 1}", t.instruction, "try", t.last_used, t.uses))
+    return entries + sorted(tried, key=lambda e: e.last_used, reverse=True)  # stable: ties keep first-use order
 
 
 def labeled_queries(labels: LabelStore) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
@@ -69,4 +72,14 @@ def score_entries(
     for entry, system in zip(entries, results[1:]):
         entry.means = system.means()
     entries.sort(key=lambda e: -e.means.get("nDCG@10", 0.0))
+    return results[0].means()
+
+
+def bm25_means(index: Index, labels: LabelStore, *, depth: int = 100) -> dict[str, float]:
+    """BM25's mean board metrics over the labeled queries, without a reranker ({}: none
+    labeled). The same numbers as the BM25 row of `score_entries`."""
+    queries, qrels = labeled_queries(labels)
+    if not queries:
+        return {}
+    results = evaluate(index, queries, qrels, [], reranker=None, metrics=list(BOARD_METRICS), depth=depth)
     return results[0].means()

@@ -35,6 +35,23 @@ class LabelChange:
     message: str
 
 
+@dataclass(frozen=True)
+class PresetChange:
+    """One change to presets.yaml made here, and what `undo_preset` needs to take it back."""
+
+    what: str  # "save", "delete" or "rename"
+    name: str  # the preset's name after the change (rename: the new name)
+    before: str | None  # its instruction before (None: a new name)
+    after: str | None  # its instruction after (None: deleted)
+    old_name: str = ""  # rename: the name before
+    position: int | None = None  # delete: where it was in the order
+    preset_before: str | None = None  # `SearchState.preset` before and after the change
+    preset_after: str | None = None
+
+
+PRESET_UNDO_DEPTH = 50
+
+
 @dataclass
 class SearchState:
     workspace: Workspace
@@ -46,13 +63,17 @@ class SearchState:
     ranking: list[RerankedHit] = field(default_factory=list)
     ranked_for: tuple[str, str] | None = None
     stats: RerankStats | None = None
+    preset_changes: list[PresetChange] = field(default_factory=list)  # for `undo_preset`, last last
 
     @classmethod
     def start(cls, workspace: Workspace, instruction: str | None = None, preset: str | None = None) -> SearchState:
-        """The initial instruction: the one given, else the preset given, else `default`."""
+        """The initial instruction: the one given, else the preset given, else the preset used
+        last (state.yaml), else `default`."""
         presets = workspace.presets
         if instruction is not None:
             return cls(workspace, instruction, presets.name_of(instruction))
+        if preset not in presets.presets:
+            preset = workspace.resume.preset
         name = preset if preset in presets.presets else ("default" if "default" in presets.presets else None)
         return cls(workspace, (presets.get(name) or "") if name else "", name)
 
@@ -100,23 +121,55 @@ class SearchState:
         history = self.workspace.history
         if query.strip() and not history.read_only:
             self._guard("query history not saved", lambda: history.add(query))
+        self.remember_place(query)
+
+    def remember_place(self, query: str | None = None) -> None:
+        """Note the last query (when given) and the current preset in state.yaml, for the next
+        start. Failing to is not worth a message: it only costs the resume."""
+        values = {"preset": self.preset}
+        if query is not None and query.strip():
+            values["query"] = query
+        try:
+            self.workspace.resume.remember(**values)
+        except (OSError, WorkspaceFileError):
+            pass
 
     # -- labels of the shown query -------------------------------------------------------------
 
-    def label_of(self, doc: str) -> Label | None:
-        return self.workspace.labels.get(self.query, doc)
+    def label_of(self, doc: str, query: str | None = None) -> Label | None:
+        return self.workspace.labels.get(self.query if query is None else query, doc)
 
-    def label(self, hit: Hit, grade: int) -> LabelChange:
-        if not self.query.strip():
+    def label(self, hit: Hit, grade: int, query: str | None = None) -> LabelChange:
+        """Label `hit` for `query` (default: the shown query)."""
+        query = self.query if query is None else query
+        if not query.strip():
             raise SearchError("type a query first: labels belong to a query")
-        label = self._guard("label NOT saved", lambda: self.workspace.labels.set(self.query, hit.passage.id, grade, hit.passage.text))
-        return LabelChange(self.query, hit.passage.id, label, f"labeled {hit.passage.id} {label.grade}")
+        scale = self.workspace.labels.scale
+        if grade not in scale:
+            raise SearchError(f"{grade} is not on this workspace's scale {scale.text} (labels.yaml `scale:`)")
+        label = self._guard("label NOT saved", lambda: self.workspace.labels.set(query, hit.passage.id, grade, hit.passage.text))
+        return LabelChange(query, hit.passage.id, label, f"labeled {hit.passage.id} {label.grade}")
 
-    def clear_label(self, hit: Hit) -> LabelChange | None:
-        removed = self._guard("label NOT cleared", lambda: self.workspace.labels.clear(self.query, hit.passage.id))
+    def clear_label(self, hit: Hit, query: str | None = None) -> LabelChange | None:
+        query = self.query if query is None else query
+        removed = self._guard("label NOT cleared", lambda: self.workspace.labels.clear(query, hit.passage.id))
         if removed is None:
             return None
-        return LabelChange(self.query, hit.passage.id, None, f"cleared the label of {hit.passage.id}")
+        return LabelChange(query, hit.passage.id, None, f"cleared the label of {hit.passage.id}")
+
+    def rate_rest(self, hits: list[Hit], query: str | None = None) -> LabelChange | None:
+        """Give every hit of `hits` without a label the scale's lowest grade, as one undo step."""
+        query = self.query if query is None else query
+        if not query.strip():
+            raise SearchError("type a query first: labels belong to a query")
+        labels = self.workspace.labels
+        todo = [h for h in hits if labels.get(query, h.passage.id) is None]
+        if not todo:
+            return None
+        grade = labels.scale.low
+        self._guard("labels NOT saved", lambda: labels.set_many(query, [(h.passage.id, grade, h.passage.text) for h in todo]))
+        last = todo[-1].passage.id
+        return LabelChange(query, last, labels.get(query, last), f"labeled {len(todo)} unlabeled hits {grade} (u undoes all)")
 
     def undo_label(self) -> LabelChange | None:
         labels = self.workspace.labels
@@ -148,23 +201,75 @@ class SearchState:
         self.instruction, self.preset = instruction, name
         return instruction
 
+    def overwrites(self, name: str) -> str | None:
+        """The instruction that saving under `name` would replace (None: a new name, or one
+        that holds this very instruction): the app asks before replacing it."""
+        existing = self.workspace.presets.get(name.strip())
+        return existing if existing is not None and existing != self.instruction else None
+
     def save_preset(self, name: str) -> str:
-        presets = self.workspace.presets
-        self._guard("preset NOT saved", lambda: presets.save(name, self.instruction))
-        self.preset = name.strip()
-        return f"saved preset {self.preset!r} to {presets.path}"
+        presets, name, instruction, preset_before = self.workspace.presets, name.strip(), self.instruction, self.preset
+        replaced = self._guard("preset NOT saved", lambda: presets.save(name, instruction))
+        self.preset = name
+        if replaced != instruction:
+            self._remember(PresetChange("save", name, replaced, instruction, preset_before=preset_before, preset_after=name))
+        if replaced is not None and replaced != instruction:
+            return f"saved preset {name!r} over its previous instruction, to {presets.path}"
+        return f"saved preset {name!r} to {presets.path}"
 
     def rename_preset(self, old: str, new: str) -> str:
-        self._guard("preset NOT renamed", lambda: self.workspace.presets.rename(old, new))
+        new, preset_before = new.strip(), self.preset
+        instruction = self._guard("preset NOT renamed", lambda: self.workspace.presets.rename(old, new))
         if self.preset == old:
-            self.preset = new.strip()
-        return f"renamed preset {old!r} to {new.strip()!r}"
+            self.preset = new
+        if new != old:
+            self._remember(PresetChange("rename", new, instruction, instruction, old_name=old,
+                                        preset_before=preset_before, preset_after=self.preset))
+        return f"renamed preset {old!r} to {new!r}"
 
     def delete_preset(self, name: str) -> str:
-        self._guard("preset NOT deleted", lambda: self.workspace.presets.delete(name))
+        preset_before = self.preset
+        instruction, position = self._guard("preset NOT deleted", lambda: self.workspace.presets.delete(name))
         if self.preset == name:
             self.preset = None
+        self._remember(PresetChange("delete", name, instruction, None, position=position,
+                                    preset_before=preset_before, preset_after=self.preset))
         return f"deleted preset {name!r}"
+
+    def undo_preset(self) -> str | None:
+        """Take back the last preset change made here (save, rename or delete): presets.yaml
+        gets back what it held for that preset, through the same locked read-merge-write, and
+        only if nobody changed that preset since. None: nothing to undo."""
+        if not self.preset_changes:
+            return None
+        change, presets = self.preset_changes[-1], self.workspace.presets
+        if change.what == "rename":
+            operation = lambda: presets.rename(change.name, change.old_name, expect=change.after)
+            message = f"undid renaming preset {change.old_name!r} to {change.name!r}"
+        elif change.what == "delete":
+            operation = lambda: presets.save(change.name, change.before, at=change.position, expect=None)
+            message = f"undid deleting preset {change.name!r}: it is back"
+        elif change.before is None:
+            operation = lambda: presets.delete(change.name, expect=change.after)
+            message = f"undid saving preset {change.name!r}: it is gone again"
+        else:
+            operation = lambda: presets.save(change.name, change.before, expect=change.after)
+            message = f"undid saving preset {change.name!r}: its previous instruction is back"
+        try:
+            operation()
+        except (KeyError, ValueError) as exc:  # the preset changed since: this undo cannot apply
+            self.preset_changes.pop()
+            reason = f"no preset named {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+            raise SearchError(f"preset change NOT undone: {reason}") from None
+        except (OSError, WorkspaceFileError) as exc:  # kept: undo can be tried again
+            raise SearchError(f"preset change NOT undone: {exc}") from None
+        self.preset_changes.pop()
+        if self.preset == change.preset_after:
+            self.preset = change.preset_before
+        return message
+
+    def _remember(self, change: PresetChange) -> None:
+        self.preset_changes = [*self.preset_changes, change][-PRESET_UNDO_DEPTH:]
 
     @staticmethod
     def _guard(what: str, operation):

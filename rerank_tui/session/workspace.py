@@ -9,6 +9,7 @@ from rerank_tui.session.history import QueryHistory
 from rerank_tui.session.labels import LabelStore
 from rerank_tui.session.presets import PresetStore
 from rerank_tui.session.query_set import QuerySet, QuerySetFile
+from rerank_tui.session.resume import ResumeState
 from rerank_tui.session.store import WorkspaceFileError, locked, remove_stray_temps
 from rerank_tui.session.tries import TryLog
 
@@ -29,6 +30,7 @@ class Workspace:
     history: QueryHistory
     tries: TryLog
     queries: QuerySetFile
+    resume: ResumeState
     problems: list[WorkspaceFileError] = field(default_factory=list)
 
     @classmethod
@@ -54,6 +56,7 @@ class Workspace:
             load(QueryHistory, "history.yaml"),
             load(TryLog, "tries.yaml"),
             load(QuerySetFile, "queries.yaml"),
+            load(ResumeState, "state.yaml"),
             problems,
         )
 

@@ -34,7 +34,8 @@ from rerank_tui.rerank.errors import RerankCancelled, RerankerError
 from rerank_tui.safe_text import one_line
 from rerank_tui.session.labels import Label, Saved
 from rerank_tui.session.query_metrics import query_metrics
-from rerank_tui.session.ranking import rerank_hits
+from rerank_tui.session.judging import judging_pool, next_unjudged, unjudged
+from rerank_tui.session.ranking import cached_rerank_hits, rerank_hits
 from rerank_tui.session.search import LabelChange, SearchError, SearchState
 from rerank_tui.session.workspace import Workspace
 from rerank_tui.tui.bindings import APP_BINDINGS
@@ -43,6 +44,7 @@ from rerank_tui.tui.messages import Bm25Ready, IndexOpened, IndexProgress, Label
 from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
 from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
+from rerank_tui.tui.screens.query_set import OpenQuery, QuerySetScreen
 from rerank_tui.tui.screens.tries import TriesScreen
 from rerank_tui.tui.widgets.preview import Preview
 from rerank_tui.tui.widgets.query_input import QueryInput
@@ -68,26 +70,16 @@ class AppOptions:
     notes: tuple[str, ...] = ()  # shown once at start (e.g. config problems)
 
 
+def _cached_stats(ranking) -> RerankStats:
+    return RerankStats(pairs=len(ranking), cache_hits=len(ranking), tokens=0)
+
+
 def format_stats(stats: RerankStats) -> str:
     rate = f"{stats.pairs_per_second:.0f} pairs/s" if stats.seconds > 0 and stats.pairs > stats.cache_hits else "all cached"
     return f"rerank: {stats.pairs} pairs · {stats.seconds * 1000:.0f} ms · {rate} · {stats.cache_hits} cache hits"
 
 
-def format_metrics(metrics) -> Text:
-    """`nDCG@10 0.412 → 0.655 (+0.243)` for each live metric; a hint when nothing is labeled."""
-    if metrics is None:
-        return Text("metrics: label hits of this query (0–3) to see nDCG, AP, RR, P, R for BM25 → reranked", style="dim")
-    line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f"{metrics.labeled} labeled  ", style="dim")
-    for name, bm25 in metrics.bm25.items():
-        line.append(f"{name} {bm25:.3f}")
-        if metrics.reranked is not None:
-            after = metrics.reranked[name]
-            delta = after - bm25
-            line.append(f"→{after:.3f}")
-            line.append(f"({delta:+.3f})", style="green" if delta > 0 else "red" if delta < 0 else "dim")
-        line.append("  ")
-    return line
+from rerank_tui.tui.metrics_line import format_metrics  # noqa: E402  (the live metrics line, fitted to a width)
 
 
 class RerankApp(App[None]):
@@ -139,7 +131,13 @@ class RerankApp(App[None]):
         self.workspace.labels.on_saved = lambda saved: self.post_message(LabelsSaved(saved))  # from the writer thread
         if self.options.keymap:
             self.set_keymap(self.options.keymap)
-        self.query_one("#query", QueryInput).focus()
+        query_input = self._main.query_one("#query", QueryInput)
+        query_input.focus()
+        if self.workspace.resume.query:  # where the user left off: BM25 runs once the index is open
+            query_input.value = self.search.typed = self.workspace.resume.query
+        for pane in self._main.query(ResultsPane):
+            pane.table.scale = self.workspace.labels.scale
+        self._main.query_one(Preview).scale = self.workspace.labels.scale
         self._refresh_instruction_title()
         self._refresh_header()
         self._pane("bm25").set_message("opening the index…")
@@ -156,8 +154,24 @@ class RerankApp(App[None]):
     def on_unmount(self) -> None:
         self.workspace.labels.on_saved = None
 
+    @property
+    def _main(self):
+        """The main screen (App.query_one looks at the screen on top, which may be another)."""
+        return self.screen_stack[0]
+
     def _pane(self, which: str) -> ResultsPane:
-        return self.query_one(f"#{which}-pane", ResultsPane)
+        return self._main.query_one(f"#{which}-pane", ResultsPane)
+
+    MAIN_SCREEN_ACTIONS = frozenset(
+        {"rerank", "save_preset", "pick_preset", "focus_query", "focus_instruction", "recent_queries", "tries", "query_set", "query_note"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The main screen's keys only work there: on the query set, ctrl+s saves a snapshot,
+        not a preset (a disabled priority binding lets the key through to the screen's own)."""
+        if action in self.MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        return True
 
     # -- header and status -------------------------------------------------------------------
 
@@ -183,14 +197,14 @@ class RerankApp(App[None]):
             header.append(" · ready", style="green")
         elif self.reranker_state == "failed":
             header.append(" · failed", style="bold red")
-        self.query_one("#header", Static).update(header)
+        self._main.query_one("#header", Static).update(header)
 
     def _tick_loading(self) -> None:
         if self.reranker_state == "loading" or self.index_state.startswith("opening"):
             self._refresh_header()
 
     def _set_status(self, text: str = "") -> None:
-        self.query_one("#status", Static).update(
+        self._main.query_one("#status", Static).update(
             Text(text or "type a query · Enter reranks · ? or F1: keys", no_wrap=True, overflow="ellipsis")
         )
 
@@ -246,6 +260,8 @@ class RerankApp(App[None]):
         self._set_rerank_idle_message()
         if self._pending_rerank:
             self.request_rerank()
+        elif self.search.typed.strip() and self.index is not None and self.search.ranked_for is None:
+            self.search_bm25(self.search.typed, debounce=False)  # shows a cached ranking at once
 
     def _set_rerank_idle_message(self) -> None:
         pane = self._pane("rerank")
@@ -286,8 +302,16 @@ class RerankApp(App[None]):
         started = time.perf_counter()
         hits = self.index.index.search(query, self.options.bm25_k) if query.strip() else []
         self._bm25_seconds = time.perf_counter() - started
-        if not worker.is_cancelled:
-            self.post_message(Bm25Ready(query, hits))
+        if worker.is_cancelled:
+            return
+        self.post_message(Bm25Ready(query, hits))
+        # A query reranked before (history, recent queries, the query set) shows its
+        # reranked list from the score cache at once; nothing waits for the model here.
+        reranker, instruction = self.reranker, self.search.instruction
+        if hits and reranker is not None and self.reranker_state == "ready":
+            cached = cached_rerank_hits(reranker, query, hits[: self.options.rerank_depth], instruction)
+            if cached is not None and not worker.is_cancelled:
+                self.post_message(Reranked(query, instruction, cached[0], cached[1], cached=True))
 
     @on(Bm25Ready)
     def _bm25_ready(self, event: Bm25Ready) -> None:
@@ -298,7 +322,8 @@ class RerankApp(App[None]):
         pane = self._pane("bm25")
         pane.set_title(f"BM25 recall · {len(hits)} hits" if query.strip() else "BM25 recall")
         pane.set_message("" if hits or not query.strip() else "no passage shares a term with the query")
-        pane.table.show(hits, self.label_of)
+        pane.table.show(hits, self.label_of, keep_cursor=query == pane.table.shown_for)
+        pane.table.shown_for = query
         if had_ranking and self.search.ranked_for is None:
             self._clear_reranked("query changed · Enter reranks")
         # The preview and metrics follow a frame later: the hits come first while typing.
@@ -319,7 +344,7 @@ class RerankApp(App[None]):
     def _query_submitted(self, event: Input.Submitted) -> None:
         query = event.value.strip()
         if query:
-            self.query_one("#query", QueryInput).remember(query)
+            self._main.query_one("#query", QueryInput).remember(query)
             self._attempt(self.search.remember_query, query)
         self.request_rerank()
 
@@ -370,13 +395,15 @@ class RerankApp(App[None]):
     def _reranked(self, event: Reranked) -> None:
         if not self.search.accept_ranking(event.query, event.instruction, event.ranking, event.stats):
             return  # stale: the user moved on
-        self._attempt(self.search.record_try)
+        if not event.cached:
+            self._attempt(self.search.record_try)
         pane = self._pane("rerank")
         stale = " · instruction edited, reranking soon" if self.search.ranking_is_stale else ""
         pane.set_title(f"Qwen3 reranked · top {len(event.ranking)}{stale}")
         pane.set_message("")
-        pane.table.show(event.ranking, self.label_of)
-        self._set_status(format_stats(event.stats))
+        pane.table.show(event.ranking, self.label_of, keep_cursor=event.query == pane.table.shown_for)
+        pane.table.shown_for = event.query
+        self._set_status(format_stats(event.stats) + (" · shown from the score cache" if event.cached else ""))
         self._update_preview()
         self._refresh_metrics()
 
@@ -400,11 +427,12 @@ class RerankApp(App[None]):
             self.request_rerank()
 
     def _refresh_instruction_title(self) -> None:
-        self.query_one("#instruction-title", Static).update(self.search.instruction_title())
+        self._main.query_one("#instruction-title", Static).update(self.search.instruction_title())
+        self.search.remember_place()  # the preset comes back at the next start
 
     def _show_instruction(self) -> None:
         """Put the search state's instruction in the editor and rerank with it."""
-        self.query_one("#instruction", TextArea).text = self.search.instruction
+        self._main.query_one("#instruction", TextArea).text = self.search.instruction
         self._refresh_instruction_title()
         if self._instruction_timer is not None:
             self._instruction_timer.stop()
@@ -417,9 +445,24 @@ class RerankApp(App[None]):
             self._show_instruction()
 
     def action_save_preset(self) -> None:
+        """Save the instruction as a preset; saving over another instruction asks first."""
+        from rerank_tui.tui.screens.dialogs import Confirm
+
         def save(name: str | None) -> None:
-            if name:
-                self._preset_changed(self._attempt(self.search.save_preset, name))
+            if not name:
+                return
+            unchanged = self.workspace.presets.get(name.strip()) == self.search.instruction
+            replaced = self.search.overwrites(name)
+            if replaced is None:
+                self._preset_changed(self._attempt(self.search.save_preset, name), undoable=not unchanged)
+                return
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._preset_changed(self._attempt(self.search.save_preset, name))
+
+            question = f"Overwrite preset {name.strip()!r}? The instruction in the editor replaces this one:"
+            self.push_screen(Confirm(question, replaced), confirmed)
 
         self.push_screen(NamePrompt("Save the instruction as preset", self.search.preset or ""), save)
 
@@ -428,16 +471,21 @@ class RerankApp(App[None]):
             if result is None:
                 return
             action, name = result
-            if action == "select":
+            if action == "undo":
+                self.action_undo_preset()
+            elif name is None:
+                return  # no preset to act on (an empty list)
+            elif action == "select":
                 self.apply_preset(name)
             elif action == "rename":
                 self._rename_preset(name)
             elif action == "delete":
-                self._preset_changed(self._attempt(self.search.delete_preset, name))
+                self.action_delete_preset(name)
 
         items = list(self.workspace.presets.presets.items())
+        hint = "Enter switches · r renames · d deletes · u undoes the last preset change · Escape cancels"
         self.push_screen(
-            Picker("Presets", items, {"r": "rename", "d": "delete"}, "Enter switches · r renames · d deletes · Escape cancels"),
+            Picker("Presets", items, {"r": "rename", "d": "delete", "u": "undo"}, hint, highlight=self.search.preset),
             picked,
         )
 
@@ -445,9 +493,35 @@ class RerankApp(App[None]):
         if self.search.preset:
             self._rename_preset(self.search.preset)
 
-    def action_delete_preset(self) -> None:
-        if self.search.preset:
-            self._preset_changed(self._attempt(self.search.delete_preset, self.search.preset))
+    def action_delete_preset(self, name: str | None = None) -> None:
+        """Delete a preset (the current one when none is named), after asking."""
+        from rerank_tui.tui.screens.dialogs import Confirm
+
+        name = name or self.search.preset
+        if not name:
+            return
+        instruction = self.workspace.presets.get(name)
+        if instruction is None:  # not there (any more): say so
+            self._preset_changed(self._attempt(self.search.delete_preset, name))
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._preset_changed(self._attempt(self.search.delete_preset, name))
+
+        self.push_screen(Confirm(f"Delete preset {name!r}? Its instruction:", instruction), confirmed)
+
+    def action_undo_preset(self) -> None:
+        """Take back the last preset change (save, rename or delete) made in this session."""
+        try:
+            message = self.search.undo_preset()
+        except SearchError as exc:
+            self._notify_error(exc)
+            return
+        if message is None:
+            self.notify("no preset change to undo")
+        else:
+            self._preset_changed(message, undoable=False)
 
     def _rename_preset(self, old: str) -> None:
         def rename(new: str | None) -> None:
@@ -456,9 +530,16 @@ class RerankApp(App[None]):
 
         self.push_screen(NamePrompt(f"Rename preset {old!r} to", old), rename)
 
-    def _preset_changed(self, message: str | None) -> None:
+    def _preset_changed(self, message: str | None, *, undoable: bool = True) -> None:
+        """Show a preset change (None: it failed, already reported) and how to undo it."""
+        from rerank_tui.tui.bindings import APP_BINDINGS, display_keys, keys_of
+
         if message is not None:
             self._refresh_instruction_title()
+            if undoable:
+                picker = next(b for b in APP_BINDINGS if b.id == "pick_preset")
+                key = display_keys(keys_of(picker, self.options.keymap or {})).split(",")[0]
+                message = f"{message} · {key}, then u undoes"
             self.notify(message)
 
     def _attempt(self, operation, *args):
@@ -475,6 +556,11 @@ class RerankApp(App[None]):
         """The shown query's label of a hit, and the passage's current text (stale check)."""
         return self.search.label_of(hit.passage.id), hit.passage.text
 
+    def _label_query(self) -> str:
+        """The query the label keys label for: the screen's own (side by side, a passage
+        opened there), else the query shown on the main screen."""
+        return getattr(self.screen, "label_query", None) or self.search.query
+
     def _target_hit(self) -> Hit | None:
         if isinstance(self.screen, PassageScreen):
             return self.screen.hit
@@ -482,10 +568,10 @@ class RerankApp(App[None]):
         return focused.current_hit if isinstance(focused, ResultsTable) else None
 
     def action_label(self, grade: int) -> None:
-        hit = self._target_hit()
-        if hit is None or not self.search.query.strip():
+        hit, query = self._target_hit(), self._label_query()
+        if hit is None or not query.strip():
             return
-        change = self._attempt(self.search.label, hit, grade)
+        change = self._attempt(self.search.label, hit, grade, query)
         if change is None:
             return
         self._labels_changed(change)
@@ -494,7 +580,45 @@ class RerankApp(App[None]):
 
     def action_clear_label(self) -> None:
         hit = self._target_hit()
-        if hit is not None and (change := self._attempt(self.search.clear_label, hit)) is not None:
+        if hit is not None and (change := self._attempt(self.search.clear_label, hit, self._label_query())) is not None:
+            self._labels_changed(change)
+
+    def _pool(self):
+        """The judging pool of the screen's query: both lists' top 10, in turns."""
+        screen = self.screen
+        if hasattr(screen, "panes"):  # side by side
+            left, right = (p.table for p in screen.panes())
+            return judging_pool([r.hit for r in left.rows_shown.values()], list(right.rows_shown.values())), {
+                "bm25": left, "rerank": right,
+            }
+        tables = {"bm25": self._pane("bm25").table, "rerank": self._pane("rerank").table}
+        return judging_pool(self.search.hits, self.search.current_ranking()), tables
+
+    def action_next_unjudged(self) -> None:
+        """Move to the next unlabeled hit of the pool, in whichever pane it first appears."""
+        if isinstance(self.screen, PassageScreen):
+            return
+        pool, tables = self._pool()
+        labels = self.workspace.labels.for_query(self._label_query())
+        current = self._target_hit()
+        item = next_unjudged(pool, labels, current.passage.id if current else None)
+        if item is None:
+            self.notify(f"the top {len(pool) and 10} of both lists are judged" if pool else "no hits to judge")
+            return
+        table = tables[item.pane]
+        table.focus()
+        table.move_cursor(row=item.row, animate=False)
+
+    def action_rate_rest(self) -> None:
+        """Every unlabeled hit of the pool gets the scale's lowest grade; one undo takes all back."""
+        pool, _ = self._pool()
+        query = self._label_query()
+        todo = unjudged(pool, self.workspace.labels.for_query(query))
+        if not todo:
+            self.notify("nothing left unlabeled in the top 10 of both lists")
+            return
+        change = self._attempt(self.search.rate_rest, todo, query)
+        if change is not None:
             self._labels_changed(change)
 
     def action_undo_label(self) -> None:
@@ -510,10 +634,13 @@ class RerankApp(App[None]):
 
     def _labels_changed(self, change: LabelChange | None) -> None:
         """Show a label change at once; the status says "saved" when the writer has it on disk."""
-        for pane in self.query(ResultsPane):
+        for pane in self._main.query(ResultsPane):
             pane.table.refresh_labels(self.label_of)
-        if isinstance(self.screen, PassageScreen):
-            self.screen.refresh_label(self.search.label_of(self.screen.hit.passage.id))
+        for screen in self.screen_stack[1:]:
+            if isinstance(screen, PassageScreen):
+                screen.refresh_label(self.search.label_of(screen.hit.passage.id, screen.search_query))
+            elif hasattr(screen, "refresh_labels"):
+                screen.refresh_labels()
         if change is not None:
             self._saving = change
             self._set_status(f"{change.message} · saving…")
@@ -540,7 +667,13 @@ class RerankApp(App[None]):
         query = self.search.query
         labels = self.workspace.labels.for_query(query)
         metrics = query_metrics(labels, self.search.hits, self.search.current_ranking()) if query.strip() else None
-        self.query_one("#metrics", Static).update(format_metrics(metrics))
+        (line := self._main.query_one("#metrics", Static)).update(format_metrics(metrics, line.size.width + self.size.width - line.screen.outer_size.width))
+
+    def on_resize(self, event) -> None:
+        """Fit the metrics line to the new width: after App's own handler has taken the new size
+        (it runs after this one). The screen lays itself out a moment later still, so
+        `_refresh_metrics` adds the change not laid out yet to the widget's width."""
+        self.call_after_refresh(self._refresh_metrics)
 
     # -- preview, screens, focus ---------------------------------------------------------------
 
@@ -550,13 +683,16 @@ class RerankApp(App[None]):
             self._update_preview(event.data_table)
 
     def _update_preview(self, table: ResultsTable | None = None) -> None:
+        """The preview shows the main screen's focused pane's hit (BM25's when none is focused)."""
+        if table is not None and table.screen is not self._main:
+            return  # a table of another screen (side by side)
         if table is None:
-            focused = self.focused
+            focused = self._main.focused
             table = focused if isinstance(focused, ResultsTable) else self._pane("bm25").table
         hit = table.current_hit if isinstance(table, ResultsTable) else None
         label = self.search.label_of(hit.passage.id) if hit else None
         if self.index is not None:
-            self.query_one(Preview).show(hit, self.search.query, self.index.index.tokenizer, label)
+            self._main.query_one(Preview).show(hit, self.search.query, self.index.index.tokenizer, label)
 
     def on_descendant_focus(self, event) -> None:
         if isinstance(event.widget, ResultsTable):
@@ -564,12 +700,115 @@ class RerankApp(App[None]):
 
     @on(ResultsTable.RowSelected)
     def _open_passage(self, event: ResultsTable.RowSelected) -> None:
-        if not isinstance(event.data_table, ResultsTable):
+        table = event.data_table
+        if not isinstance(table, ResultsTable):
             return  # a table of another screen
-        hit = event.data_table.current_hit
-        if hit is not None and self.index is not None:
-            label = self.search.label_of(hit.passage.id)
-            self.push_screen(PassageScreen(hit, self.search.query, self.index.index.tokenizer, label))
+        hit = table.current_hit
+        if hit is None or self.index is None:
+            return
+        query = self._label_query()
+        hits = [row.hit if hasattr(row, "hit") else row for row in table.rows_shown.values()]
+
+        def closed(shown: Hit | None) -> None:
+            # Back on the list: the cursor on the passage viewed last (j/k may have moved
+            # it), and the preview showing it.
+            if shown is not None and shown.passage.id in table.hits and table.is_attached:
+                table.move_cursor(row=table.get_row_index(shown.passage.id), animate=False)
+                table.focus()
+            if len(self.screen_stack) == 1 or self.screen is self._main:
+                self._update_preview(table if table.screen is self._main else None)
+
+        label_of = lambda h: self.search.label_of(h.passage.id, query)  # noqa: E731
+        self.push_screen(PassageScreen(hit, query, self.index.index.tokenizer, label_of, hits), closed)
+
+    # -- the query set -----------------------------------------------------------------------------
+
+    def action_query_set(self) -> None:
+        """Every query of the set with its metrics; Enter comes back with one to show."""
+        from rerank_tui.session.query_set_scores import Side
+        from rerank_tui.session.scoreboard import board_entries
+        from rerank_tui.session.snapshots import list_snapshots, load_snapshot
+        from rerank_tui.session.store import WorkspaceFileError
+
+        sides: dict[str, Side] = {}
+        for entry in board_entries(self.workspace.presets, self.workspace.tries):
+            if entry.instruction != self.search.instruction:
+                name = f"{entry.source} {entry.name}" if entry.source == "preset" else entry.name
+                sides[name] = Side(name, instruction=entry.instruction)
+        for info in list_snapshots(self.workspace.root):
+            if info.error is None:
+                try:
+                    snapshot = load_snapshot(self.workspace.root, info.name)
+                except WorkspaceFileError:
+                    continue
+                sides[f"snapshot {info.name}"] = Side(f"snapshot {info.name}", runs=snapshot.run)
+        name = f"preset {self.search.preset}" if self.search.preset and self.workspace.presets.get(self.search.preset) == self.search.instruction else "unsaved instruction"
+        screen = QuerySetScreen(
+            self.workspace,
+            self.index.index if self.index is not None else None,
+            self.reranker,
+            reranker_state=self.reranker_state,
+            instruction=self.search.instruction,
+            instruction_name=name,
+            depth=self.options.bm25_k,
+            rerank_depth=self.options.rerank_depth,
+            config=self._snapshot_config(),
+            sides=sides,
+        )
+        self.push_screen(screen, self.open_query)
+
+    def _snapshot_config(self) -> dict:
+        params = self.index.index.params if self.index is not None else None
+        recall = {"engine": "bm25s"} if params is None else {"k1": params.k1, "b": params.b, **({"method": params.method} if hasattr(params, "method") else {})}
+        return {
+            "corpus": self.options.source,
+            "recall": recall,
+            "model": self.options.reranker_label if self.reranker_state == "ready" else None,
+            "depth": self.options.bm25_k,
+            "rerank_depth": self.options.rerank_depth,
+            "instruction": self.search.instruction,
+            "preset": self.search.preset,
+            "from": "app",
+        }
+
+    def open_query(self, chosen: OpenQuery | None) -> None:
+        """Show a query with both lists filled (its hits and ranking as the query set had
+        them), and rerank it when it was not ranked yet."""
+        if chosen is None:
+            return
+        query_input = self._main.query_one("#query", QueryInput)
+        self.search.typed = chosen.text
+        with query_input.prevent(Input.Changed):
+            query_input.value = chosen.text
+        self._attempt(self.search.remember_query, chosen.text)
+        if chosen.hits:
+            self.post_message(Bm25Ready(chosen.text, chosen.hits))
+        if chosen.ranking and chosen.instruction == self.search.instruction:
+            self.post_message(Reranked(chosen.text, chosen.instruction, chosen.ranking, _cached_stats(chosen.ranking), cached=True))
+        else:
+            self.search_bm25(chosen.text, debounce=False)
+            self.request_rerank()
+        self._pane("bm25").table.focus()
+
+    def action_query_note(self) -> None:
+        """Add the shown query to the set, with a note (its information need)."""
+        query = self.search.query.strip() and self.search.query
+        if not query:
+            self.notify("type a query first: a note belongs to a query")
+            return
+        current = self.workspace.query_set().note_of(query)
+
+        def save(note: str | None) -> None:
+            if note is None:
+                return
+            try:
+                entry = self.workspace.queries.set_note(query, note)
+            except Exception as exc:  # ValueError, OSError, WorkspaceFileError: say it, keep going
+                self.notify(f"note NOT saved: {exc}", severity="error", timeout=10)
+                return
+            self.notify(f"query {entry.id} in the set" + (" · note saved" if entry.note else ""))
+
+        self.push_screen(NamePrompt(f"Note for {one_line(query, 60)} (the query joins the set; empty: no note)", current), save)
 
     def action_tries(self) -> None:
         def picked(instruction: str | None) -> None:
@@ -579,27 +818,31 @@ class RerankApp(App[None]):
 
         ready = self.reranker if self.reranker_state == "ready" else None
         self.push_screen(
-            TriesScreen(self.workspace, self.index, ready, self.options.rerank_depth, self.search.query), picked
+            TriesScreen(
+                self.workspace, self.index, ready, self.options.rerank_depth, self.search.query,
+                reranker_state=self.reranker_state,
+            ),
+            picked,
         )
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.options.keymap or {}))
+        self.push_screen(HelpScreen(self.options.keymap or {}, self.workspace.labels.scale))
 
     def action_focus_query(self) -> None:
-        self.query_one("#query", QueryInput).focus()
+        self._main.query_one("#query", QueryInput).focus()
 
     def action_focus_instruction(self) -> None:
-        self.query_one("#instruction", TextArea).focus()
+        self._main.query_one("#instruction", TextArea).focus()
 
     def action_recent_queries(self) -> None:
-        recent = self.workspace.history.recent(50) or list(reversed(self.query_one("#query", QueryInput).history))
+        recent = self.workspace.history.recent(50) or list(reversed(self._main.query_one("#query", QueryInput).history))
         if not recent:
             self.notify("no queries yet")
             return
 
         def picked(result) -> None:
             if result is not None:
-                query_input = self.query_one("#query", QueryInput)
+                query_input = self._main.query_one("#query", QueryInput)
                 query_input.value = result[1]
                 query_input.focus()
 

@@ -35,33 +35,64 @@ APP_BINDINGS = [
     _binding("ctrl+g", "recent_queries", "History", "recent_queries", "Recent queries", show=False, priority=True),
     _binding("ctrl+b", "tries", "Tries", "tries", "Presets and tries scored over labeled queries; compare two", priority=True),
     _binding("slash", "focus_query", "Query", "focus_query_slash", "Jump to the query box, from a result pane", show=False),
+    _binding("ctrl+e", "query_set", "Query set", "query_set", "The query set: every query with its metrics; sort, filter, compare, snapshot", priority=True),
+    _binding("ctrl+n", "query_note", "Note", "query_note", "Add the query to the set, with a note (its information need)", show=False, priority=True),
 ]
 
 # The label keys: the same bindings (and so the same remapped keys) in both result panes and
 # in the full-screen passage view.
 LABEL_BINDINGS = [
-    _binding("3", "app.label(3)", "3 perfect", "label_3", "Label the highlighted passage 3 · perfect", show=False),
-    _binding("2", "app.label(2)", "2 relevant", "label_2", "Label 2 · relevant", show=False),
-    _binding("1", "app.label(1)", "1 related", "label_1", "Label 1 · related", show=False),
-    _binding("0", "app.label(0)", "0 irrelevant", "label_0", "Label 0 · irrelevant", show=False),
+    # Grades are the workspace's scale (labels.yaml `scale:`, 0–3 by default): a digit off the
+    # scale says so. Grades above 9 (a 0–10 scale) are set by import or by editing the file.
+    *(
+        _binding(str(g), f"app.label({g})", f"{g}", f"label_{g}", f"Label the highlighted passage {g}" + (f" · {name}" if name else " (on a scale that has it)"), show=False)
+        for g, name in ((3, "perfect"), (2, "relevant"), (1, "related"), (0, "irrelevant"), *((d, "") for d in range(4, 10)))
+    ),
     _binding("x,delete", "app.clear_label", "Clear", "label_clear", "Clear the label", show=False),
     _binding("u,ctrl+z", "app.undo_label", "Undo", "undo_label", "Undo the last label change", show=False),
 ]
 
+JUDGING_BINDINGS = [
+    _binding("n", "app.next_unjudged", "Next unjudged", "next_unjudged", "Next unlabeled hit in the top 10 of both lists (a query is judged once, not once per pane)", show=False),
+    _binding("R", "app.rate_rest", "Rest 0", "rate_rest", "Every unlabeled hit of both top 10s gets the lowest grade (one undo reverts all)", show=False),
+]
+
 RESULTS_BINDINGS = [
     *LABEL_BINDINGS,
+    *JUDGING_BINDINGS,
     _binding("j", "cursor_down", "Down", "cursor_down", "Next hit", show=False),
     _binding("k", "cursor_up", "Up", "cursor_up", "Previous hit", show=False),
     _binding("enter", "select_cursor", "Open", "open_passage", "Open the passage full screen (Escape returns)"),
 ]
 
 PASSAGE_BINDINGS = [
-    _binding("escape,q", "app.pop_screen", "Back", "close_passage", "Back from the passage view"),
-    *(Binding(b.key, b.action, b.description, id=b.id, tooltip=b.tooltip) for b in LABEL_BINDINGS),  # shown in its footer
+    _binding("escape,q", "close", "Back", "close_passage", "Back from the passage view"),
+    _binding("j", "step(1)", "Next", "passage_next", "The next hit of the list, full screen"),
+    _binding("k", "step(-1)", "Previous", "passage_previous", "The previous hit of the list"),
+    *LABEL_BINDINGS,
+]
+
+QUERY_SET_BINDINGS = [
+    _binding("escape", "close", "Back", "query_set_close", "Back to the main screen (clears the filter first)"),
+    _binding("enter", "open", "Open", "query_set_open", "Open the query on the main screen, both lists filled"),
+    _binding("tab", "next_sort(1)", "Sort", "query_set_sort", "Next order: Δ worst first, most holes, text, set order, B − A", priority=True),
+    _binding("shift+tab", "next_sort(-1)", "Sort back", "query_set_sort_back", "Previous order", show=False, priority=True),
+    _binding("ctrl+b", "compare", "Compare", "query_set_compare", "Compare A with another instruction (preset, try) or a snapshot"),
+    _binding("ctrl+y", "side_by_side", "A|B", "query_set_side_by_side", "The highlighted query's two rankings side by side, with labels"),
+    _binding("ctrl+s", "snapshot", "Snapshot", "query_set_snapshot", "Save the rankings of every query as a snapshot"),
+    _binding("ctrl+n", "note", "Note", "query_set_note", "Edit the highlighted query's note"),
+    _binding("down", "cursor(1)", "Down", "query_set_down", "Next query", show=False),
+    _binding("up", "cursor(-1)", "Up", "query_set_up", "Previous query", show=False),
+    _binding("pagedown", "cursor(10)", "Page down", "query_set_page_down", "Ten queries down", show=False),
+    _binding("pageup", "cursor(-10)", "Page up", "query_set_page_up", "Ten queries up", show=False),
+]
+
+PAIR_BINDINGS = [
+    _binding("escape,q", "app.pop_screen", "Back", "pair_close", "Back to the query set"),
 ]
 
 HELP_BINDINGS = APP_BINDINGS + RESULTS_BINDINGS  # in the help screen's order
-ALL_BINDINGS = HELP_BINDINGS + PASSAGE_BINDINGS[:1]
+ALL_BINDINGS = HELP_BINDINGS + PASSAGE_BINDINGS[:3] + QUERY_SET_BINDINGS + PAIR_BINDINGS
 
 
 def keys_of(binding: Binding, keymap: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ from rerank_tui.tui.bindings import ALL_BINDINGS, display_keys, keys_of
 EXTRA_ACTIONS = [
     ("Rename current preset", "rename_preset", ""),
     ("Delete current preset", "delete_preset", ""),
+    ("Undo the last preset change", "undo_preset", "a save, rename or delete (also u in the preset picker)"),
 ]
 IN_PALETTE = ("rerank", "save_preset", "pick_preset", "recent_queries", "tries", "undo_label", "help", "focus_query", "focus_instruction")
 

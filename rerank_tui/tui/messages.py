@@ -57,9 +57,10 @@ class RerankWaiting(Message):
 class Reranked(Message):
     """The reranked order of `query`'s hits for `instruction`."""
 
-    def __init__(self, query: str, instruction: str, ranking: list[RerankedHit], stats: RerankStats) -> None:
+    def __init__(self, query: str, instruction: str, ranking: list[RerankedHit], stats: RerankStats, cached: bool = False) -> None:
         super().__init__()
         self.query, self.instruction, self.ranking, self.stats = query, instruction, ranking, stats
+        self.cached = cached  # from the score cache alone (shown at once, not a new try)
 
 
 class LabelsSaved(Message):

@@ -76,3 +76,27 @@ def test_reranker_error_state(snap_compare, make_app):
         app.clear_notifications()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _query_set_app(make_app):
+    app = make_app()
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+        app.workspace.queries.add([("1", "DataLoader workers"), ("2", "worker seed"), ("3", "useEffect cleanup")])
+        app.workspace.queries.set_note("worker seed", "seeds repeat across workers")
+        first = app.index.index.search("worker seed", 1)[0].passage.id
+        app.workspace.labels.set("worker seed", first, 3, "")
+        app.workspace.labels.set("DataLoader workers", first, 1, "")
+        app.workspace.labels.flush()
+        await pilot.press("ctrl+e")
+        await settle(app, pilot)
+        app.clear_notifications()
+
+    return app, run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_query_set_screen(snap_compare, make_app, size):
+    app, run_before = _query_set_app(make_app)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

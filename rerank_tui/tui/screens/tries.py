@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rerank_tui.rerank.errors import RerankCancelled
-from rerank_tui.safe_text import one_line
+from rerank_tui.safe_text import cut_long_lines, one_line
 from rerank_tui.session.ranking import movement, rerank_hits, score_text
-from rerank_tui.session.scoreboard import BOARD_METRICS, Entry, board_entries, labeled_queries, score_entries
+from rerank_tui.session.scoreboard import BOARD_METRICS, Entry, bm25_means, board_entries, labeled_queries, score_entries
+
+
+BM25_KEY = "\0bm25"  # the row key of BM25's reference row
+NAME_WIDTH = (4, 24)  # the name column fits the longest name, within these bounds
+METRIC_WIDTH = 8
+USES_WIDTH = 4
+
+STATUS_OF_RERANKER = {
+    "off": "the reranker is off (--no-rerank): BM25 only",
+    "loading": "the reranker is not ready: metrics will show once it is",
+    "failed": "the reranker failed: BM25 only (Enter in the query box tries it again)",
+}
 
 
 class TriesScreen(ModalScreen[str | None]):
     """Returns the instruction to switch to (Enter), or None.
 
-    `reranker` is None while the app's is not ready; `query` is the query shown in the app,
-    on which two marked instructions are compared.
+    `reranker_state` is the app's ("off", "loading", "ready", "failed"; None: "ready" when a
+    reranker is given, else "loading"); the presets and tries are scored only when it is
+    "ready", and BM25's row shows in every case. `query` is the query shown in the app, on
+    which two marked instructions are compared.
+    """
+
+    DEFAULT_CSS = """
+    #tries-instruction-box {
+        height: auto;
+        max-height: 8;
+        margin: 1 0 0 0;
+    }
+    #tries-instruction {
+        height: auto;
+    }
     """
 
     BINDINGS = [
@@ -31,55 +57,86 @@ class TriesScreen(ModalScreen[str | None]):
         Binding("enter", "use", "Use this instruction"),
     ]
 
-    def __init__(self, workspace, index, reranker, rerank_depth: int, query: str) -> None:
+    def __init__(self, workspace, index, reranker, rerank_depth: int, query: str, reranker_state: str | None = None) -> None:
         super().__init__()
         self.workspace, self.index, self.reranker = workspace, index, reranker
+        self.reranker_state = reranker_state or ("ready" if reranker is not None else "loading")
         self.rerank_depth, self.search_query = rerank_depth, query
         self.entries: list[Entry] = []
         self.marked: list[str] = []
         self.bm25: dict[str, float] = {}
+        self.scoring = False  # the instructions' metrics are on their way
+        self.name_width = NAME_WIDTH[0]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Static("Presets and tries · mean over labeled queries", classes="dialog-title", markup=False)
             yield Static("", id="tries-status", markup=False)
             yield DataTable(id="tries-table", cursor_type="row")
+            box = VerticalScroll(id="tries-instruction-box")
+            box.can_focus = False
+            with box:
+                yield Static("", id="tries-instruction", markup=False)
             yield Static("space marks · c compares two for the current query · Enter uses · Escape closes",
                          classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
         self.entries = board_entries(self.workspace.presets, self.workspace.tries)
+        self.name_width = max(NAME_WIDTH[0], min(NAME_WIDTH[1], max((cell_len(one_line(e.name, 80)) for e in self.entries), default=0)))
         table = self.query_one(DataTable)
         table.add_column(" ", key="mark", width=1)
-        table.add_column("name", key="name", width=14)
+        table.add_column(Text("name"), key="name", width=self.name_width)
         for metric in BOARD_METRICS:
-            table.add_column(metric, key=metric, width=8)
-        table.add_column("uses", key="uses", width=4)
-        table.add_column("instruction", key="instruction")
-        self._fill()
+            table.add_column(Text(metric, justify="right"), key=metric, width=METRIC_WIDTH)
+        table.add_column(Text("uses", justify="right"), key="uses", width=USES_WIDTH)
+        table.add_column(Text("instruction"), key="instruction")
         queries, _ = labeled_queries(self.workspace.labels)
         status = self.query_one("#tries-status", Static)
         if not queries:
-            status.update("no labeled queries yet: label hits (0–3) to score instructions")
-        elif self.reranker is None or self.index is None:
-            status.update("the reranker is not ready: metrics will show once it is")
-        else:
+            status.update("no labeled queries yet: label hits to score instructions")
+        elif self.index is None:
+            status.update("the index is not open yet: metrics will show once it is")
+        elif self.reranker_state == "ready" and self.reranker is not None:
+            self.scoring = True
             status.update(f"scoring {len(self.entries)} instructions over {len(queries)} labeled queries…")
             self.score()
+        else:
+            status.update(STATUS_OF_RERANKER.get(self.reranker_state, STATUS_OF_RERANKER["loading"]))
+            self.score_bm25()
+        self._fill()
 
     def _fill(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
         if self.bm25:
-            table.add_row(Text(""), Text("bm25", style="dim"), *[Text(f"{self.bm25[m]:.3f}", style="dim") for m in BOARD_METRICS],
-                          Text(""), Text("(no reranking)", style="dim"), key="\0bm25")
+            table.add_row(Text(""), Text("bm25", style="dim"), *[_number(self.bm25.get(m), style="dim") for m in BOARD_METRICS],
+                          Text(""), Text("(no reranking)", style="dim"), key=BM25_KEY)
         for e in self.entries:
-            cells = [Text("●" if e.name in self.marked else ""), Text(one_line(e.name, 14), style="bold" if e.source == "preset" else "")]
-            for m in BOARD_METRICS:
-                value = e.means.get(m)
-                cells.append(Text("…" if value is None else f"{value:.3f}", justify="right"))
-            cells += [Text(str(e.uses or "")), Text(one_line(e.instruction, 200), no_wrap=True, overflow="ellipsis")]
+            name = Text(one_line(e.name, 80), style="bold" if e.source == "preset" else "", no_wrap=True)
+            name.truncate(self.name_width, overflow="ellipsis")
+            cells = [Text("●" if e.name in self.marked else ""), name]
+            cells += [_number(e.means.get(m), missing="…" if self.scoring else "–") for m in BOARD_METRICS]
+            cells += [Text(str(e.uses or ""), justify="right"), Text(one_line(e.instruction, 200), no_wrap=True, overflow="ellipsis")]
             table.add_row(*cells, key=e.name)
+        self._show_instruction()
+
+    def _show_instruction(self, key: str | None = None) -> None:
+        """The full text of the highlighted row's instruction, literally (user text)."""
+        table = self.query_one(DataTable)
+        if key is None and table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        entry = next((e for e in self.entries if e.name == key), None)
+        shown = Text()
+        if key == BM25_KEY:
+            shown.append("bm25: BM25 alone, no reranker and no instruction", style="dim")
+        elif entry is not None:
+            shown.append(f"{one_line(entry.name, 80)} ({entry.source}): ", style="bold")
+            shown.append(cut_long_lines(entry.instruction))
+        self.query_one("#tries-instruction", Static).update(shown)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_instruction(event.row_key.value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="scoreboard")
     def score(self) -> None:
@@ -94,6 +151,12 @@ class TriesScreen(ModalScreen[str | None]):
         )
         self.app.call_from_thread(self._scored, bm25)
 
+    @work(thread=True, exclusive=True, exit_on_error=False, name="scoreboard")
+    def score_bm25(self) -> None:
+        """BM25's row alone: the reranker is off, loading or failed."""
+        bm25 = bm25_means(self.index.index, self.workspace.labels, depth=max(100, self.rerank_depth))
+        self.app.call_from_thread(self._bm25_scored, bm25)
+
     def _status(self, text: str) -> None:
         if self.is_attached:  # the screen may have been closed while scoring
             self.query_one("#tries-status", Static).update(text)
@@ -101,13 +164,19 @@ class TriesScreen(ModalScreen[str | None]):
     def _scored(self, bm25: dict[str, float]) -> None:
         if not self.is_attached:
             return
-        self.bm25 = bm25
+        self.bm25, self.scoring = bm25, False
         queries, _ = labeled_queries(self.workspace.labels)
         self.query_one("#tries-status", Static).update(f"best first by nDCG@10 over {len(queries)} labeled queries")
         self._fill()
 
+    def _bm25_scored(self, bm25: dict[str, float]) -> None:
+        if self.is_attached:
+            self.bm25 = bm25
+            self._fill()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and not isinstance(event.worker.error, RerankCancelled):
+            self.scoring = False
             self.query_one("#tries-status", Static).update(f"scoring failed: {one_line(str(event.worker.error), 200)}")
 
     def _current(self) -> Entry | None:
@@ -133,6 +202,9 @@ class TriesScreen(ModalScreen[str | None]):
         if len(self.marked) != 2:
             self.app.notify("mark two instructions with space first")
             return
+        if self.reranker_state == "off":
+            self.app.notify("comparing needs the reranker (the app was started with --no-rerank)")
+            return
         if not self.search_query.strip() or self.reranker is None or self.index is None:
             self.app.notify("type a query (and wait for the reranker) to compare on it")
             return
@@ -150,6 +222,11 @@ class TriesScreen(ModalScreen[str | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+def _number(value: float | None, *, missing: str = "–", style: str = "") -> Text:
+    """A metric cell: right-justified under its right-justified header."""
+    return Text(missing if value is None else f"{value:.3f}", style=style, justify="right")
 
 
 class CompareScreen(Screen[None]):

@@ -9,15 +9,16 @@ from textual.widgets import Static
 
 from rerank_tui.recall.index import Hit
 from rerank_tui.recall.tokenize import Tokenizer
-from rerank_tui.session.labels import Label
+from rerank_tui.session.labels import DEFAULT_SCALE, Label, Scale
 from rerank_tui.tui.render import grade_name, highlighted, literal
 
 
-def passage_header(hit: Hit, label: Label | None, stale: bool) -> Text:
+def passage_header(hit: Hit, label: Label | None, stale: bool, scale: Scale = DEFAULT_SCALE) -> Text:
     head = Text(no_wrap=True, overflow="ellipsis")
     if label is not None:
         state = " (passage changed since it was labeled)" if stale else ""
-        head.append(f"label {label.grade} · {grade_name(label.grade)}{state}  ", style="bold red" if stale else "bold")
+        name = grade_name(label.grade, scale)
+        head.append(f"label {label.grade}{f' · {name}' if name else ''}{state}  ", style="bold red" if stale else "bold")
     head.append_text(literal(hit.passage.id, 120))
     head.append("  ")
     head.append_text(literal(hit.passage.title, 160))
@@ -26,6 +27,7 @@ def passage_header(hit: Hit, label: Label | None, stale: bool) -> Text:
 
 class Preview(VerticalScroll):
     can_focus = False
+    scale: Scale = DEFAULT_SCALE  # the workspace's (set by the app)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="preview-head", markup=False)
@@ -39,6 +41,6 @@ class Preview(VerticalScroll):
             body.update("")
             return
         stale = label is not None and label.is_stale(hit.passage.text)
-        head.update(passage_header(hit, label, stale))
+        head.update(passage_header(hit, label, stale, self.scale))
         body.update(highlighted(hit.passage.text, query, tokenizer))
         self.scroll_home(animate=False)

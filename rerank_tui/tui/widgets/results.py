@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from rerank_tui.recall.index import Hit
-from rerank_tui.session.labels import Label
+from rerank_tui.session.labels import DEFAULT_SCALE, Label
 from rerank_tui.session.ranking import RerankedHit, movement, score_text
 from rerank_tui.tui.bindings import RESULTS_BINDINGS
 from rerank_tui.tui.render import label_badge, title_cell
@@ -58,6 +58,8 @@ class ResultsTable(DataTable):
         self.hits: dict[str, Hit] = {}
         self.rows_shown: dict[str, Hit | RerankedHit] = {}
         self._generation = 0  # bumped by every `show`; late additions of older rows are dropped
+        self.shown_for: str | None = None  # the query the rows are for (set by the app)
+        self.scale = DEFAULT_SCALE  # the workspace's rating scale: colours the label column
 
     def on_mount(self) -> None:
         self.add_column(header_label(self.parts), key=ROW)
@@ -80,7 +82,7 @@ class ResultsTable(DataTable):
             parts["p(yes)"] = Text(score_text(row.score))  # "–": a cascade left it unscored
         else:
             parts["BM25"] = Text(f"{hit.score:.2f}")
-        parts["lbl"] = label_badge(label, text)
+        parts["lbl"] = label_badge(label, text, self.scale)
         parts["title"] = title_cell(hit.passage.title, hit.passage.id)
         return parts
 
@@ -93,13 +95,15 @@ class ResultsTable(DataTable):
         cell.append_text(parts["title"])
         return cell
 
-    def show(self, rows: list[Hit] | list[RerankedHit], label_of: LabelOf) -> None:
-        """Replace the rows, keeping the cursor on the same passage when it is still there.
+    def show(self, rows: list[Hit] | list[RerankedHit], label_of: LabelOf, *, keep_cursor: bool = True) -> None:
+        """Replace the rows. With `keep_cursor` (the same query, ranked again) the cursor stays
+        on the same passage when it is still there; otherwise (a new query) it goes to rank 1,
+        so the next label key labels what the user sees first.
 
         Rows that fit on screen are added now, the rest after the next frame, so the first
         frame never waits for rows below it.
         """
-        current = self.current_hit
+        current = self.current_hit if keep_cursor else None
         keep = current.passage.id if current else None
         self._generation += 1
         self.clear()

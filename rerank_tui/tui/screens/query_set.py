@@ -1,0 +1,511 @@
+"""The query set, one row per query: judged, holes, nDCG@10 of recall and reranked, and Δ.
+
+Type to filter; tab / shift+tab change the order (Δ worst first, most holes, text, set order,
+and B − A when comparing). Enter opens the query on the main screen with both lists filled;
+ctrl+b compares with another instruction or a snapshot, ctrl+y shows the highlighted query's
+two rankings side by side (label keys work there), ctrl+s freezes the set's rankings as a
+snapshot, ctrl+n edits the query's note. Rankings come from a worker, score cache first; the
+metrics are recomputed from them whenever labels change (`session.query_set_scores`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from rerank_tui.recall.index import Hit
+from rerank_tui.rerank.errors import RerankCancelled
+from rerank_tui.safe_text import one_line
+from rerank_tui.session.query_set_scores import (
+    ROW_METRIC,
+    SORTS,
+    QueryRow,
+    QueryRun,
+    RunList,
+    Scored,
+    Side,
+    rank_query_set,
+    score_rows,
+    sorted_rows,
+)
+from rerank_tui.session.ranking import RerankedHit
+from rerank_tui.tui.bindings import QUERY_SET_BINDINGS
+
+MEAN_KEY = "\0mean"
+POST_EVERY_S = 0.1  # the worker hands rows over at most this often
+
+
+@dataclass(frozen=True)
+class OpenQuery:
+    """What the screen returns for Enter: the query, its hits and (if ranked) its reranked list."""
+
+    text: str
+    hits: list[Hit]
+    ranking: list[RerankedHit] | None
+    instruction: str
+
+
+def _number(value: float | None, pending: bool = False) -> Text:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Text("…" if pending else "·", style="dim", justify="right")
+    return Text(f"{value:.3f}", justify="right")
+
+
+def _delta(value: float | None) -> Text:
+    if value is None or math.isnan(value):
+        return Text("", justify="right")
+    style = "green" if value > 1e-9 else "red" if value < -1e-9 else "dim"
+    return Text(f"{value:+.3f}", style=style, justify="right")
+
+
+class QuerySetScreen(Screen[OpenQuery | None]):
+    BINDINGS = QUERY_SET_BINDINGS
+
+    def __init__(
+        self,
+        workspace,
+        index,
+        reranker,
+        *,
+        reranker_state: str,
+        instruction: str,
+        instruction_name: str,
+        depth: int,
+        rerank_depth: int,
+        config: dict,
+        sides: dict[str, Side] | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace, self.index, self.reranker = workspace, index, reranker
+        self.reranker_state = reranker_state  # "ready", "loading", "off", "failed"
+        self.instruction, self.instruction_name = instruction, instruction_name
+        self.depth, self.rerank_depth = depth, rerank_depth
+        self.config = config
+        self.sides = sides or {}  # what ctrl+b offers: name → Side
+        self.query_set = workspace.query_set()
+        self.runs: dict[str, QueryRun] = {}
+        self.pending: set[str] = set()
+        self.other: Side | None = None
+        self.other_runs: dict[str, RunList] = {}
+        self.other_rankings: dict[str, list[RerankedHit]] = {}
+        self.other_pending: set[str] = set()
+        self.scored: Scored | None = None
+        self.shown: list[QueryRow] = []
+        self.sort = "delta"
+        self.filled_at: float | None = None  # perf_counter when every row had its numbers
+        self.opened_at = time.perf_counter()
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="qs-head", markup=False)
+        with Horizontal(id="qs-filter-row"):
+            yield Input(placeholder="type to filter (id, text, note)", id="qs-filter")
+            yield Static("", id="qs-sort", markup=False)
+        yield DataTable(id="qs-table", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="qs-detail", markup=False)
+        yield Static("", id="qs-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.can_focus = False  # the filter keeps the focus: typing filters, arrows move here
+        self._add_columns()
+        self.query_one("#qs-filter", Input).focus()
+        self._refresh_sort_label()
+        if not self.query_set.entries:
+            self._status("no queries yet: label hits of a query, add one with ctrl+n on the main screen, "
+                         "or `rerank-tui import QUERIES`")
+            self._refresh()
+            return
+        if self.index is None:
+            self._status("the index is still opening: reopen this screen in a moment")
+            return
+        self.pending = {e.id for e in self.query_set.entries}
+        self._status(f"ranking {len(self.query_set)} queries · score cache first…")
+        self.rank_set()
+
+    def _add_columns(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        width = self.app.size.width
+        compare = self.other is not None
+        self.columns = ["id", "query", "judged", "holes", "BM25", "rerank", "Δ", "J@10", "RBO"]
+        if compare:
+            self.columns += ["B", "B−A"]
+        if width < 100:
+            self.columns.remove("J@10")
+        widths = {"id": 8, "judged": 6, "holes": 5, "BM25": 6, "rerank": 6, "Δ": 7, "J@10": 5, "RBO": 5, "B": 6, "B−A": 7}
+        fixed = sum(widths[c] + 2 for c in self.columns if c != "query")
+        widths["query"] = max(12, width - fixed - 4)
+        for column in self.columns:
+            label = column
+            if column == "rerank" and self.reranker_state == "off":
+                label = "–"
+            justify = "left" if column in ("id", "query") else "right"
+            table.add_column(Text(label, justify=justify, style="bold"), key=column, width=widths[column])
+
+    # -- ranking (worker) ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="qs-rank", exit_on_error=False, name="qs-rank")
+    def rank_set(self) -> None:
+        worker = get_current_worker()
+        reranker = self.reranker if self.reranker_state == "ready" else None
+        batch: list[QueryRun] = []
+        last = time.perf_counter()
+        for run in rank_query_set(
+            self.index, self.query_set.entries, reranker=reranker, instruction=self.instruction,
+            depth=self.depth, rerank_depth=self.rerank_depth, cancel=lambda: worker.is_cancelled,
+        ):
+            batch.append(run)
+            if time.perf_counter() - last >= POST_EVERY_S:
+                self.app.call_from_thread(self._take_runs, batch, reranker is not None)
+                batch, last = [], time.perf_counter()
+        self.app.call_from_thread(self._take_runs, batch, reranker is not None, True)
+
+    def _take_runs(self, runs: list[QueryRun], reranking: bool, done: bool = False) -> None:
+        if not self.is_attached:
+            return
+        for run in runs:
+            self.runs[run.entry.id] = run
+            if run.ranking is not None or not reranking or not run.hits:
+                self.pending.discard(run.entry.id)
+        if done:
+            self.pending.clear()
+        self._refresh()
+        ranked = sum(1 for r in self.runs.values() if r.ranking is not None)
+        total = len(self.query_set)
+        if done:
+            self.filled_at = time.perf_counter()
+            if self.reranker_state == "off":
+                self._status(f"{total} queries · the reranker is off (--no-rerank): BM25's numbers only")
+            elif reranking:
+                cached = sum(1 for r in self.runs.values() if r.from_cache)
+                self._status(f"{total} queries ranked · {cached} from the score cache, {ranked - cached} by the model")
+            else:
+                self._status(f"{total} queries · the reranker is {self.reranker_state}: BM25's numbers only for now")
+        else:
+            self._status(f"ranking… {len(self.runs)}/{total} searched · {ranked} reranked · {len(self.pending)} waiting for the model")
+
+    @work(thread=True, exclusive=True, group="qs-other", exit_on_error=False, name="qs-other")
+    def rank_other(self, side: Side) -> None:
+        worker = get_current_worker()
+        if side.runs is not None:
+            return
+        entries = self.query_set.entries
+        hits_of = {qid: run.hits for qid, run in self.runs.items()}
+        batch: list[QueryRun] = []
+        last = time.perf_counter()
+        for run in rank_query_set(
+            self.index, entries, reranker=self.reranker, instruction=side.instruction,
+            depth=self.depth, rerank_depth=self.rerank_depth, cancel=lambda: worker.is_cancelled, hits_of=hits_of,
+        ):
+            if run.ranking is not None:
+                batch.append(run)
+            if time.perf_counter() - last >= POST_EVERY_S:
+                self.app.call_from_thread(self._take_other, side, batch)
+                batch, last = [], time.perf_counter()
+        self.app.call_from_thread(self._take_other, side, batch, True)
+
+    def _take_other(self, side: Side, runs: list[QueryRun], done: bool = False) -> None:
+        if not self.is_attached or self.other is not side:
+            return
+        for run in runs:
+            self.other_runs[run.entry.id] = run.run(self.rerank_depth)
+            self.other_rankings[run.entry.id] = run.ranking
+            self.other_pending.discard(run.entry.id)
+        if done:
+            self.other_pending.clear()
+            self._status(f"compared with {side.name} over {len(self.other_runs)} queries")
+        else:
+            self._status(f"ranking with {side.name}… {len(self.other_runs)}/{len(self.query_set)}")
+        self._refresh()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and not isinstance(event.worker.error, RerankCancelled):
+            self._status(f"ranking failed: {one_line(str(event.worker.error) or type(event.worker.error).__name__, 200)}")
+
+    # -- showing ---------------------------------------------------------------------------------
+
+    def rescore(self) -> None:
+        """Recompute the rows from the rankings and the labels as they are now."""
+        runs = [self.runs[e.id] if e.id in self.runs else QueryRun(e, []) for e in self.query_set.entries]
+        other = self.other_runs if self.other is not None else None
+        self.scored = score_rows(runs, self.workspace.labels.queries, rerank_depth=self.rerank_depth, other=other,
+                                 pending=self.pending | self.other_pending)
+
+    def _refresh(self) -> None:
+        self.rescore()
+        self._fill()
+        self._refresh_head()
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        current = self.current_row()
+        keep = current.entry.id if current else None
+        text_filter = self.query_one("#qs-filter", Input).value
+        self.shown = sorted_rows(self.scored.rows, self.sort, text_filter) if self.scored else []
+        table.clear()
+        if self.scored is not None:
+            table.add_row(*self._mean_cells(), key=MEAN_KEY)
+        for row in self.shown:
+            table.add_row(*self._cells(row), key=row.entry.id)
+        index = next((i for i, r in enumerate(self.shown) if r.entry.id == keep), 0)
+        if self.shown:
+            table.move_cursor(row=index + 1, animate=False)
+        self._show_detail()
+
+    def _cells(self, row: QueryRow) -> list[Text]:
+        values = {
+            "id": Text(one_line(row.entry.id, 8), no_wrap=True, overflow="ellipsis"),
+            "query": Text(one_line(row.entry.text, 200), no_wrap=True, overflow="ellipsis"),
+            "judged": Text(str(row.judged) if row.judged else "·", justify="right", style="" if row.judged else "dim"),
+            "holes": Text(str(row.holes), justify="right", style="yellow" if row.holes else "dim"),
+            "BM25": _number(row.recall),
+            "rerank": _number(row.reranked, row.pending and row.judged > 0),
+            "Δ": _delta(row.delta),
+            "J@10": _number(row.overlap.jaccard if row.overlap else None, row.pending),
+            "RBO": _number(row.overlap.rbo if row.overlap else None, row.pending),
+            "B": _number(row.other, self.other is not None and row.entry.id in self.other_pending),
+            "B−A": _delta(row.other_delta),
+        }
+        if row.entry.note:
+            values["query"].append("  ✎", style="dim")
+        return [values[c] for c in self.columns]
+
+    def _mean_cells(self) -> list[Text]:
+        m = self.scored.means
+        values = {
+            "id": Text("mean", style="bold"),
+            "query": Text(f"{m.queries} queries · {m.judged_queries} judged", style="bold", no_wrap=True, overflow="ellipsis"),
+            "judged": Text(str(m.labels), justify="right", style="bold"),
+            "holes": Text(str(m.holes), justify="right", style="bold"),
+            "BM25": _number(m.recall),
+            "rerank": _number(m.reranked),
+            "Δ": _delta(m.reranked - m.recall if not math.isnan(m.reranked) and not math.isnan(m.recall) else None),
+            "J@10": _number(m.jaccard),
+            "RBO": _number(m.rbo),
+            "B": _number(m.other),
+            "B−A": _delta(m.other - m.reranked if not math.isnan(m.other) and not math.isnan(m.reranked) else None),
+        }
+        for cell in values.values():
+            cell.stylize("bold")
+        return [values[c] for c in self.columns]
+
+    def _refresh_head(self) -> None:
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append("Query set", style="bold")
+        head.append(f" · {len(self.query_set)} queries")
+        if self.scored is not None:
+            m = self.scored.means
+            head.append(f" · {m.judged_queries} judged · {m.labels} labels · {m.holes} holes")
+            if m.judged_queries and not math.isnan(m.reranked):
+                head.append(f" · {ROW_METRIC}: {m.better} better, {m.worse} worse", style="")
+        head.append(" │ A: ")
+        head.append(one_line(self.instruction_name, 40))
+        if self.reranker_state == "off":
+            head.append(" · reranker off", style="yellow")
+        if self.other is not None:
+            head.append(" │ B: ")
+            head.append(one_line(self.other.name, 40))
+            if self.scored is not None and self.scored.means.judged_queries:
+                head.append(f" ({self.scored.means.other_better} better, {self.scored.means.other_worse} worse than A)")
+        self.query_one("#qs-head", Static).update(head)
+
+    def _refresh_sort_label(self) -> None:
+        self.query_one("#qs-sort", Static).update(Text(f" sort: {SORTS[self.sort][0]} (tab)", style="dim"))
+
+    def _status(self, text: str) -> None:
+        if self.is_attached:
+            self.query_one("#qs-status", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
+
+    def current_row(self) -> QueryRow | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self.shown if r.entry.id == key), None)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        row = self.current_row()
+        detail = Text(no_wrap=False)
+        if row is not None:
+            detail.append(f"{one_line(row.entry.id, 40)}  ", style="bold")
+            detail.append(one_line(row.entry.text, 400))
+            if row.entry.note:
+                detail.append("\nnote: ", style="dim")
+                detail.append(one_line(row.entry.note, 400))
+        self.query_one("#qs-detail", Static).update(detail)
+
+    # -- keys --------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#qs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self.scored is not None:
+            self._fill()
+
+    @on(Input.Submitted, "#qs-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            table.move_cursor(row=min(max(1, table.cursor_row + step), table.row_count - 1), animate=False)
+
+    def action_next_sort(self, step: int = 1) -> None:
+        orders = [k for k in SORTS if k != "other" or self.other is not None]
+        self.sort = orders[(orders.index(self.sort) + step) % len(orders)] if self.sort in orders else orders[0]
+        self._refresh_sort_label()
+        if self.scored is not None:
+            self._fill()
+
+    def action_open(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        run = self.runs.get(row.entry.id)
+        self.dismiss(OpenQuery(row.entry.text, run.hits if run else [], run.ranking if run else None, self.instruction))
+
+    def action_close(self) -> None:
+        filter_input = self.query_one("#qs-filter", Input)
+        if filter_input.value:
+            filter_input.value = ""
+            return
+        self.dismiss(None)
+
+    def action_compare(self) -> None:
+        from rerank_tui.tui.screens.dialogs import Picker
+
+        if not self.sides:
+            self.app.notify("nothing to compare with: save a preset, rerank with another instruction, or save a snapshot")
+            return
+        items = [(name, one_line(side.instruction or "(frozen run)", 90)) for name, side in self.sides.items()]
+        if self.other is not None:
+            items.insert(0, ("(stop comparing)", ""))
+
+        def picked(result) -> None:
+            if result is None:
+                return
+            self.set_other(self.sides.get(result[1]))
+
+        self.app.push_screen(Picker("Compare A with…", items), picked)
+
+    def set_other(self, side: Side | None) -> None:
+        if side is not None and side.runs is None and (self.reranker is None or self.reranker_state != "ready"):
+            self.app.notify("the reranker is not ready: compare with a snapshot, or wait for it")
+            return
+        self.other = side
+        self.other_runs = dict(side.runs) if side is not None and side.runs is not None else {}
+        self.other_rankings = {}
+        self.other_pending = {e.id for e in self.query_set.entries} if side is not None and side.runs is None else set()
+        if side is None and self.sort == "other":
+            self.sort = "delta"
+        elif side is not None:
+            self.sort = "other"
+        self._refresh_sort_label()
+        self._add_columns()
+        if side is not None and side.runs is None:
+            self.rank_other(side)
+        self._refresh()
+
+    def action_side_by_side(self) -> None:
+        from rerank_tui.tui.screens.compare import PairScreen, SideList
+
+        row = self.current_row()
+        if row is None:
+            return
+        run = self.runs.get(row.entry.id)
+        if run is None or not run.hits:
+            self.app.notify("this query has no hits yet")
+            return
+        a_rows = run.ranking if run.ranking is not None else None
+        a = SideList.from_ranking(f"A · {self.instruction_name}", run.hits, a_rows, self.rerank_depth)
+        if self.other is None:
+            b = SideList.from_hits("BM25 recall", run.hits)
+            a, b = b, a
+        elif row.entry.id in self.other_rankings:
+            b = SideList.from_ranking(f"B · {self.other.name}", run.hits, self.other_rankings[row.entry.id], self.rerank_depth)
+        elif row.entry.id in self.other_runs:
+            b = SideList.from_run(f"B · {self.other.name}", self.other_runs[row.entry.id], self.index)
+        else:
+            self.app.notify("B has not ranked this query yet")
+            return
+        self.app.push_screen(PairScreen(row.entry.text, a, b), lambda _: self._refresh())
+
+    def on_screen_resume(self) -> None:
+        if self.scored is not None:
+            self._refresh()  # labels may have changed on another screen
+
+    def action_note(self) -> None:
+        from rerank_tui.tui.screens.dialogs import NamePrompt
+
+        row = self.current_row()
+        if row is None:
+            return
+
+        def save(note: str | None) -> None:
+            if note is None:
+                return
+            try:
+                self.workspace.queries.set_note(row.entry.text, note)
+            except (ValueError, OSError, Exception) as exc:  # WorkspaceFileError among them
+                self.app.notify(f"note NOT saved: {exc}", severity="error")
+                return
+            self.query_set = self.workspace.query_set()
+            self._replace_entries()
+            self._refresh()
+
+        self.app.push_screen(NamePrompt(f"Note for {one_line(row.entry.text, 60)} (empty clears it)", row.entry.note), save)
+
+    def _replace_entries(self) -> None:
+        for entry in self.query_set.entries:
+            run = self.runs.get(entry.id)
+            if run is not None and run.entry != entry:
+                run.entry = entry
+
+    def action_snapshot(self) -> None:
+        from rerank_tui.tui.screens.dialogs import NamePrompt
+
+        if self.pending or len(self.runs) < len(self.query_set) or not self.runs:
+            self.app.notify("wait until every query is ranked, then save the snapshot")
+            return
+
+        def save(name: str | None) -> None:
+            if name:
+                self._save_snapshot(name)
+
+        self.app.push_screen(NamePrompt("Save the rankings of the query set as snapshot", ""), save)
+
+    def _save_snapshot(self, name: str) -> None:
+        from rerank_tui.session.snapshots import save_snapshot
+        from rerank_tui.session.store import WorkspaceFileError
+
+        entries = self.query_set.entries
+        reranked = self.reranker_state == "ready"
+        run = {e.id: self.runs[e.id].run(self.rerank_depth)[: self.depth] for e in entries}
+        config = dict(self.config)
+        if not reranked:
+            config.update(model=None, rerank_depth=None, instruction=None, preset=None)
+        try:
+            snapshot = save_snapshot(self.workspace.root, name, config, {e.id: e.text for e in entries}, run)
+        except (ValueError, OSError, WorkspaceFileError) as exc:
+            self.app.notify(f"snapshot NOT saved: {exc}", severity="error", timeout=10)
+            return
+        self.app.notify(f"saved snapshot {snapshot.name}: {len(entries)} queries ({'reranked' if reranked else 'BM25'})")
+        self.sides[f"snapshot {snapshot.name}"] = Side(f"snapshot {snapshot.name}", runs=snapshot.run)

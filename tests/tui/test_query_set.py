@@ -1,0 +1,317 @@
+"""The query-set screen and the judging flow, with real BM25 and real tiny-Qwen3 forward passes."""
+
+from __future__ import annotations
+
+import ir_measures
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from rerank_tui.session.metrics import per_query
+from rerank_tui.session.snapshots import list_snapshots, load_snapshot
+from rerank_tui.tui.screens.compare import PairScreen
+from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
+from rerank_tui.tui.screens.passage import PassageScreen
+from rerank_tui.tui.screens.query_set import MEAN_KEY, QuerySetScreen
+from rerank_tui.tui.widgets.preview import Preview
+from rerank_tui.tui.widgets.results import ResultsPane
+from tests.tui.conftest import settle
+
+QUERIES = [("1", "DataLoader workers"), ("2", "worker seed"), ("3", "useEffect cleanup")]
+
+
+def pane(app, which: str) -> ResultsPane:
+    return app.screen_stack[0].query_one(f"#{which}-pane", ResultsPane)
+
+
+def shown_ids(screen: QuerySetScreen) -> list[str]:
+    table = screen.query_one(DataTable)
+    return [str(key.value) for key in table.rows if key.value != MEAN_KEY]
+
+
+async def open_query_set(app, pilot) -> QuerySetScreen:
+    await pilot.press("ctrl+e")
+    await settle(app, pilot)
+    assert isinstance(app.screen, QuerySetScreen)
+    return app.screen
+
+
+def seed(app, labels: dict[str, dict[str, int]] | None = None) -> None:
+    """The query set and a few labels, as an import would leave them."""
+    app.workspace.queries.add(QUERIES)
+    for query, grades in (labels or {}).items():
+        for doc, grade in grades.items():
+            app.workspace.labels.set(query, doc, grade, "")
+    app.workspace.labels.flush()
+
+
+async def test_without_queries_the_screen_says_how_to_get_some(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = await open_query_set(app, pilot)
+        assert "no queries yet" in screen.query_one("#qs-status", Static).render().plain
+        await pilot.press("escape")
+        assert not isinstance(app.screen, QuerySetScreen)
+
+
+async def test_rows_sort_filter_and_enter_opens_the_query_with_both_lists(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        top_seed = app.index.index.search("worker seed", 1)[0].passage.id
+        loader = app.index.index.search("DataLoader workers", 2)[1].passage.id
+        seed(app, {"worker seed": {top_seed: 3}, "DataLoader workers": {loader: 2}})
+        screen = await open_query_set(app, pilot)
+        rows = {r.entry.id: r for r in screen.scored.rows}
+        assert set(rows) == {"1", "2", "3"} and not screen.pending
+        # The numbers are ir-measures' on the run the main screen would show.
+        run = screen.runs["2"]
+        expected = per_query({"2": {top_seed: 3}}, {"2": run.run(app.options.rerank_depth)}, ["nDCG@10"])["nDCG@10"]["2"]
+        assert rows["2"].reranked == pytest.approx(expected)
+        assert rows["2"].judged == 1 and rows["3"].judged == 0 and rows["3"].recall is None
+        assert rows["3"].overlap is not None  # unjudged: overlap still says something
+        table = screen.query_one(DataTable)
+        mean = table.get_row(MEAN_KEY)
+        assert mean[0].plain == "mean" and mean[2].plain == "2"  # labels in all
+        # Δ worst first: judged queries by delta, the unjudged one last.
+        deltas = [rows[q].delta for q in shown_ids(screen) if rows[q].delta is not None]
+        assert deltas == sorted(deltas) and shown_ids(screen)[-1] == "3"
+        await pilot.press("tab")  # most holes first
+        assert screen.sort == "holes"
+        holes = [rows[q].holes for q in shown_ids(screen)]
+        assert holes == sorted(holes, reverse=True)
+        await pilot.press("tab")
+        assert screen.sort == "text" and shown_ids(screen) == ["1", "3", "2"]  # DataLoader, useEffect, worker (case-folded)
+        await pilot.press("shift+tab")
+        assert screen.sort == "holes"
+        await pilot.press(*"seed")  # typing filters
+        assert shown_ids(screen) == ["2"]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, QuerySetScreen)
+        assert app.search.query == "worker seed" and app.search.typed == "worker seed"
+        assert [h.passage.id for h in app.search.hits] == [h.passage.id for h in run.hits]
+        ranked = app.search.current_ranking()
+        assert ranked is not None and [r.hit.passage.id for r in ranked] == [r.hit.passage.id for r in run.ranking]
+        assert list(pane(app, "rerank").table.hits) == [r.hit.passage.id for r in ranked]
+
+
+async def test_escape_clears_the_filter_first(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        seed(app)
+        screen = await open_query_set(app, pilot)
+        await pilot.press(*"zzz")
+        assert shown_ids(screen) == []
+        await pilot.press("escape")
+        assert screen.query_one("#qs-filter", Input).value == "" and len(shown_ids(screen)) == 3
+        await pilot.press("escape")
+        assert not isinstance(app.screen, QuerySetScreen)
+
+
+async def test_with_no_rerank_the_screen_shows_bm25_and_says_the_reranker_is_off(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        first = app.index.index.search("worker seed", 1)[0].passage.id
+        seed(app, {"worker seed": {first: 2}})
+        screen = await open_query_set(app, pilot)
+        assert "reranker is off" in screen.query_one("#qs-status", Static).render().plain
+        row = next(r for r in screen.scored.rows if r.entry.id == "2")
+        assert row.recall == 1.0 and row.reranked is None and not screen.pending
+
+
+async def test_compare_with_a_preset_and_judge_side_by_side(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        first = app.index.index.search("DataLoader workers", 1)[0].passage.id
+        seed(app, {"DataLoader workers": {first: 1}})
+        screen = await open_query_set(app, pilot)
+        await pilot.press("ctrl+b")
+        await settle(app, pilot)
+        assert isinstance(app.screen, Picker)
+        names = [value for value, _ in app.screen.items]
+        assert "preset domain-expert" in names
+        option_list = app.screen.query_one("#picker-list")
+        option_list.highlighted = names.index("preset domain-expert")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen and screen.other is not None and screen.sort == "other"
+        row = next(r for r in screen.scored.rows if r.entry.id == "1")
+        assert row.other is not None and row.other_delta is not None
+        assert "B−A" in [str(c.label.plain) for c in screen.query_one(DataTable).columns.values()]
+        # The compared side's ranking is the model's for that instruction.
+        from rerank_tui.session.ranking import rerank_hits
+
+        hits = screen.runs["1"].hits[: app.options.rerank_depth]
+        direct, _ = rerank_hits(app.reranker, "DataLoader workers", hits, app.workspace.presets.get("domain-expert"))
+        assert [r.hit.passage.id for r in screen.other_rankings["1"]] == [r.hit.passage.id for r in direct]
+        # Side by side: both rankings, and the label keys label this query.
+        screen.query_one(DataTable).move_cursor(row=1 + shown_ids(screen).index("1"))
+        await pilot.press("ctrl+y")
+        await settle(app, pilot)
+        pair = app.screen
+        assert isinstance(pair, PairScreen) and pair.label_query == "DataLoader workers"
+        left, right = (p.table for p in pair.panes())
+        assert list(right.hits) == [r.hit.passage.id for r in direct]
+        assert "nDCG@10" in pair.query_one("#pair-left .pane-title", Static).render().plain
+        right.focus()
+        target = right.current_hit.passage.id
+        await pilot.press("2")
+        assert app.workspace.labels.get("DataLoader workers", target).grade == 2
+        assert app.search.query != "DataLoader workers"  # not the main screen's query
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen
+        row = next(r for r in screen.scored.rows if r.entry.id == "1")
+        assert row.judged == len(app.workspace.labels.for_query("DataLoader workers"))
+
+
+async def test_a_snapshot_from_the_screen_is_the_run_shown_and_reads_back_in_ir_measures(make_app, workspace_dir):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        first = app.index.index.search("worker seed", 1)[0].passage.id
+        seed(app, {"worker seed": {first: 3}})
+        screen = await open_query_set(app, pilot)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, NamePrompt)
+        await pilot.press(*"base", "enter")
+        await settle(app, pilot)
+        [info] = list_snapshots(workspace_dir)
+        assert info.name == "base" and info.queries == 3
+        snapshot = load_snapshot(workspace_dir, "base")
+        assert list(snapshot.queries) == ["1", "2", "3"]
+        assert snapshot.config["instruction"] == app.search.instruction and snapshot.config["rerank_depth"] == app.options.rerank_depth
+        assert [d for d, _ in snapshot.run["2"]] == [d for d, _ in screen.runs["2"].run(app.options.rerank_depth)]
+        trec = workspace_dir / "snapshots" / "base.trec"
+        [value] = ir_measures.calc_aggregate([ir_measures.nDCG @ 10], [ir_measures.Qrel("2", first, 3)], ir_measures.read_trec_run(str(trec))).values()
+        row = next(r for r in screen.scored.rows if r.entry.id == "2")
+        assert value == pytest.approx(row.reranked)
+        assert "snapshot base" in screen.sides  # offered for comparing at once
+
+
+async def test_next_unjudged_walks_both_panes_and_rate_the_rest_undoes_as_one(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one("#query").focus()
+        await pilot.press(*"DataLoader workers", "enter")
+        await settle(app, pilot)
+        from rerank_tui.session.judging import judging_pool, next_unjudged
+
+        pool = judging_pool(app.search.hits, app.search.current_ranking())
+        order = [i.hit.passage.id for i in pool]
+        pane(app, "bm25").table.focus()
+        await pilot.pause()
+        start = app.focused.current_hit.passage.id
+        await pilot.press("n")  # the pool's next after the highlighted one, in whichever pane
+        expected = order[(order.index(start) + 1) % len(order)]
+        assert app.focused.current_hit.passage.id == expected
+        assert app.focused is pane(app, next(i.pane for i in pool if i.hit.passage.id == expected)).table
+        await pilot.press("3")  # labels it (the cursor moves down); n finds the next unlabeled one
+        await pilot.press("n")
+        labeled = set(app.workspace.labels.for_query("DataLoader workers"))
+        assert labeled == {expected}
+        after = next_unjudged(pool, labeled, app.focused.current_hit.passage.id)
+        assert app.focused.current_hit.passage.id not in labeled and after is not None
+        await pilot.press("R")
+        labels = app.workspace.labels.for_query("DataLoader workers")
+        assert set(labels) == {i.hit.passage.id for i in pool}
+        assert sorted(l.grade for l in labels.values()) == [0] * (len(pool) - 1) + [3]
+        await pilot.press("u")  # one step takes the whole "rest" back
+        assert set(app.workspace.labels.for_query("DataLoader workers")) == labeled
+
+
+async def test_the_cursor_goes_to_rank_one_when_the_query_changes(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one("#query").focus()
+        await pilot.press(*"DataLoader")
+        await settle(app, pilot)
+        table = pane(app, "bm25").table
+        table.focus()
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        app.query_one("#query").focus()
+        await pilot.press("end", *" worker")
+        await settle(app, pilot)
+        assert table.cursor_row == 0 and app.search.query == "DataLoader worker"
+
+
+async def test_passage_view_steps_with_j_k_and_escape_shows_that_hit_in_the_preview(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one("#query").focus()
+        await pilot.press(*"DataLoader worker")
+        await settle(app, pilot)
+        table = pane(app, "bm25").table
+        table.focus()
+        ids = list(table.hits)
+        await pilot.press("enter")
+        assert isinstance(app.screen, PassageScreen) and app.screen.hit.passage.id == ids[0]
+        await pilot.press("j", "j", "k")
+        assert app.screen.hit.passage.id == ids[1]
+        await pilot.press("2")  # label keys work here
+        assert app.workspace.labels.get("DataLoader worker", ids[1]).grade == 2
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert table.current_hit.passage.id == ids[1]
+        head = app.query_one(Preview).query_one("#preview-head", Static).render().plain
+        assert ids[1] in head and "label 2" in head
+
+
+async def test_a_query_reranked_before_shows_its_ranking_from_the_cache_at_once(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        query_box = app.query_one("#query")
+        query_box.focus()
+        await pilot.press(*"worker seed", "enter")
+        await settle(app, pilot)
+        first = [r.hit.passage.id for r in app.search.ranking]
+        await pilot.press("ctrl+u", *"react")
+        await settle(app, pilot)
+        assert app.search.current_ranking() is None
+        await pilot.press("ctrl+u", *"worker seed")  # no Enter
+        await settle(app, pilot)
+        ranked = app.search.current_ranking()
+        assert ranked is not None and [r.hit.passage.id for r in ranked] == first
+        assert "score cache" in app.query_one("#status", Static).render().plain
+
+
+async def test_a_note_joins_the_set_and_shows_in_the_screen(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one("#query").focus()
+        await pilot.press(*"worker seed", "enter")
+        await settle(app, pilot)
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, NamePrompt)
+        await pilot.press(*"seeds repeat across workers", "enter")
+        entry = app.workspace.queries.by_text("worker seed")
+        assert entry is not None and entry.note == "seeds repeat across workers"
+        screen = await open_query_set(app, pilot)
+        assert "seeds repeat across workers" in screen.query_one("#qs-detail", Static).render().plain
+
+
+async def test_a_restart_comes_back_to_the_last_query_and_preset(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.apply_preset("code-focused")
+        app.query_one("#query").focus()
+        await pilot.press(*"worker seed", "enter")
+        await settle(app, pilot)
+    app.workspace.close()
+    again = make_app(reranker=None)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(again, pilot)
+        assert again.search.preset == "code-focused"
+        assert again.search.query == "worker seed" and again.search.hits

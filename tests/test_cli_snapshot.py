@@ -124,6 +124,23 @@ def test_save_from_labels_uses_query_ids_of_the_texts(capsys, tmp_path, corpus):
     assert report["judged"] == 1 and report["mean_a"] > 0
 
 
+def test_save_from_the_query_set_keeps_imported_ids_and_diffs_against_the_labels(capsys, tmp_path, corpus):
+    ws = tmp_path / "ws"
+    # The qrels and queries imported into the workspace: ids q1..q3 stay q1..q3.
+    ok(capsys, "import", tmp_path / "qrels.tsv", "--queries", tmp_path / "queries.jsonl", "--workspace", ws)
+    (tmp_path / "more.tsv").write_text("q9\tparrot mimic\n")
+    ok(capsys, "import", tmp_path / "more.tsv", "--workspace", ws)  # a query nobody judged yet
+    ok(capsys, "snapshot", "save", "set", corpus, "--bm25-only", "--workspace", ws)
+    run_file = tmp_path / "set.trec"
+    run(capsys, "snapshot", "export", "set", "--out", run_file, "--workspace", ws)
+    assert {line.split()[0] for line in run_file.read_text().splitlines()} == {"q1", "q2", "q3", "q9"}
+    report = json.loads(ok(capsys, "snapshot", "diff", "set", "set", "--json", "--workspace", ws))
+    assert report["judged"] == 3 and report["mean_a"] > 0
+    qrels = [ir_measures.Qrel(q, d, g) for q, docs in QRELS.items() for d, g in docs.items()]
+    expected = ir_measures.calc_aggregate([ir_measures.nDCG @ 10], qrels, ir_measures.read_trec_run(str(run_file)))
+    assert report["mean_a"] == pytest.approx(next(iter(expected.values())))
+
+
 def test_replace_and_delete(capsys, tmp_path, corpus):
     ws = tmp_path / "ws"
     save(capsys, tmp_path, corpus, "x")
@@ -149,7 +166,7 @@ def test_replace_and_delete(capsys, tmp_path, corpus):
         (["snapshot", "export", "good", "--out", "{out}", "--tag", "two words"], "one word"),
         (["snapshot", "diff", "good", "good", "--metric", "nDCG@@"], "unknown metric"),
         (["snapshot", "save", "new", "{corpus}", "--bm25-only", "--preset", "default", "--queries", "{queries}"], "--bm25-only takes no"),
-        (["snapshot", "save", "new", "{corpus}", "--bm25-only"], "no labeled queries"),
+        (["snapshot", "save", "new", "{corpus}", "--bm25-only"], "no queries in the query set"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(capsys, tmp_path, corpus, argv, message):

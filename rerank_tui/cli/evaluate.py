@@ -18,7 +18,9 @@ def _judged_queries(args) -> tuple[list[tuple[str, str]], dict[str, dict[str, in
             store = LabelStore.load(args.labels)
         except WorkspaceFileError as exc:
             raise UserError(str(exc)) from None
-        queries, qrels = labeled_queries(store)
+        from rerank_tui.cli.judgments import load_query_set
+
+        queries, qrels = labeled_queries(store, load_query_set(args.labels, store))
     else:
         from rerank_tui.session.judgment_readers import STDIN, read_qrels, read_queries
 

@@ -37,6 +37,12 @@ def _load_query_file(labels_path):
         raise UserError(str(exc)) from None
 
 
+def load_query_set(labels_path, store):
+    """The query set of the labels at `labels_path` (queries.yaml beside them, then the labeled
+    queries it lacks): its ids are the ones every export and run file uses."""
+    return _query_set(store, _load_query_file(labels_path))
+
+
 def _query_set(store, listed):
     from rerank_tui.session.query_set import QuerySet
 

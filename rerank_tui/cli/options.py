@@ -138,7 +138,7 @@ def _add_snapshot_parser(sub) -> None:
     add_corpus_options(save)
     add_reranker_options(save)
     which = save.add_mutually_exclusive_group()
-    which.add_argument("--labels", type=Path, metavar="FILE", help="the labeled queries of a labels.yaml (default: the workspace's)")
+    which.add_argument("--labels", type=Path, metavar="FILE", help="the query set of a labels.yaml: queries.yaml beside it, then its labeled queries (default: the workspace's)")
     which.add_argument("--queries", type=Path, metavar="FILE", help="JSONL (id, text) or TSV id<TAB>text; - reads standard input")
     save.add_argument("--qrels", type=Path, metavar="FILE", help="with --queries: keep only the judged queries, as eval does")
     save.add_argument("--bm25-only", action="store_true", help="BM25 alone (no reranker)")

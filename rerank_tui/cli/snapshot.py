@@ -52,13 +52,14 @@ def _query_set(args) -> tuple[list[tuple[str, str]], str]:
     if args.queries is None:
         if args.qrels is not None:
             raise UserError("--qrels goes with --queries")
-        from rerank_tui.session.scoreboard import labeled_queries
+        from rerank_tui.cli.judgments import load_query_set
 
         path = _labels_path(args)
-        queries, _ = labeled_queries(_load_labels(path))
+        query_set = load_query_set(path, _load_labels(path))  # queries.yaml's, then the labeled ones
+        queries = [(e.id, e.text) for e in query_set]
         if not queries:
-            raise UserError(f"no labeled queries in {path} (or give --queries FILE)")
-        return queries, str(path)
+            raise UserError(f"no queries in the query set of {path} (label some, `rerank-tui import QUERIES`, or give --queries FILE)")
+        return queries, str(path.with_name("queries.yaml") if query_set.entries and path.with_name("queries.yaml").exists() else path)
     from rerank_tui.session.judgment_readers import STDIN, read_qrels, read_queries
 
     if args.qrels is not None and str(args.queries) == str(args.qrels) == STDIN:
@@ -184,9 +185,11 @@ def _diff_qrels(args) -> tuple[dict, str | None]:
         return {}, None
     if args.labels is not None and not path.exists():
         raise UserError(f"{path}: no such labels file")
+    from rerank_tui.cli.judgments import load_query_set
     from rerank_tui.session.scoreboard import labeled_queries
 
-    _, qrels = labeled_queries(_load_labels(path))
+    store = _load_labels(path)
+    _, qrels = labeled_queries(store, load_query_set(path, store))  # the ids snapshots were saved with
     return qrels, str(path)
 
 

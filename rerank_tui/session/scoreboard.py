@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rerank_tui.recall.index import Index
 from rerank_tui.rerank.base import Cancel, Reranker
 from rerank_tui.session.evaluation import evaluate
-from rerank_tui.session.judgments import query_id
+from rerank_tui.session.query_set import QuerySet, query_id
 from rerank_tui.session.labels import LabelStore
 from rerank_tui.session.presets import PresetStore
 from rerank_tui.session.tries import TryLog
@@ -43,9 +43,12 @@ def board_entries(presets: PresetStore, tries: TryLog) -> list[Entry]:
     return entries + sorted(tried, key=lambda e: e.last_used, reverse=True)  # stable: ties keep first-use order
 
 
-def labeled_queries(labels: LabelStore) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
-    queries = [(query_id(q), q) for q, ls in labels.queries.items() if ls]
-    qrels = {query_id(q): {d: lab.grade for d, lab in ls.items()} for q, ls in labels.queries.items() if ls}
+def labeled_queries(labels: LabelStore, query_set: QuerySet | None = None) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
+    """(query id, text) of every labeled query, and their qrels; the ids are the query set's
+    (an imported id as it came in) when one is given, else `query_id(text)`."""
+    id_of = query_set.id_of if query_set is not None else query_id
+    queries = [(id_of(q), q) for q, ls in labels.queries.items() if ls]
+    qrels = {id_of(q): {d: lab.grade for d, lab in ls.items()} for q, ls in labels.queries.items() if ls}
     return queries, qrels
 
 

@@ -26,9 +26,21 @@ DEFAULT_MAX_ROWS = 2_000_000  # ~100 MB
 
 
 def cache_key(identity: str, max_length: int, instruction: str | None, query: str, document: str) -> bytes:
-    doc_sha1 = hashlib.sha1(document.encode("utf-8", "surrogatepass")).hexdigest()
-    parts = (identity, str(max_length), resolve_instruction(instruction), query, doc_sha1)
-    return hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
+    return cache_keys(identity, max_length, instruction, query, [document])[0]
+
+
+def cache_keys(identity: str, max_length: int, instruction: str | None, query: str, documents: Sequence[str]) -> list[bytes]:
+    """SHA-1 of (identity, max_length, instruction, query, SHA-1 of the document), joined by
+    NUL, for each document; the common prefix is hashed once per call."""
+    prefix = hashlib.sha1(
+        "\x00".join((identity, str(max_length), resolve_instruction(instruction), query, "")).encode("utf-8", "surrogatepass")
+    )
+    keys = []
+    for document in documents:
+        h = prefix.copy()
+        h.update(hashlib.sha1(document.encode("utf-8", "surrogatepass")).hexdigest().encode("ascii"))
+        keys.append(h.digest())
+    return keys
 
 
 class ScoreCache:
@@ -186,7 +198,7 @@ class CachedReranker(BaseReranker):
 
     def _score(self, query, documents, instruction, call: Call):
         stats = call.stats
-        keys = [cache_key(self.identity, self.max_length, instruction, query, d) for d in documents]
+        keys = cache_keys(self.identity, self.max_length, instruction, query, documents)
         known: dict[bytes, float | None] = dict(self.cache.get_many(keys))
         stats.cache_hits = sum(1 for k in keys if k in known)
         missing: dict[bytes, str] = {}
@@ -207,7 +219,7 @@ class CachedReranker(BaseReranker):
         for or touches the model (for showing what is known at once)."""
         start = time.perf_counter()
         documents = list(documents)
-        keys = [cache_key(self.identity, self.max_length, instruction, query, d) for d in documents]
+        keys = cache_keys(self.identity, self.max_length, instruction, query, documents)
         known = self.cache.get_many(keys) if keys else {}
         if len(known) < len(set(keys)):
             return None

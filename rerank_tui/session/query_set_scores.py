@@ -164,6 +164,8 @@ def score_rows(
         judged = labels.get(run.entry.text) or {}
         if judged:
             qrels[qid] = {doc: label.grade for doc, label in judged.items()}
+        if not run.hits and qid in pending:
+            continue  # not searched yet: no numbers rather than zeros
         recall_runs[qid] = bm25_run(run.hits)
         if run.ranking is not None:
             reranked_runs[qid] = run.run(rerank_depth)
@@ -179,7 +181,7 @@ def score_rows(
     for run in runs:
         qid = run.entry.id
         judged = labels.get(run.entry.text) or {}
-        recall_top = _top(recall_runs[qid])
+        recall_top = _top(recall_runs.get(qid, []))
         reranked = reranked_runs.get(qid)
         pool = dict.fromkeys(recall_top + (_top(reranked) if reranked else []))
         holes = sum(1 for doc in pool if doc not in judged)
@@ -187,7 +189,7 @@ def score_rows(
         if reranked is not None:
             top = _top(reranked)
             overlap = Overlap(jaccard(recall_top, top, TOP), rbo(recall_top, top, RBO_P, TOP))
-        mine = reranked if reranked is not None else recall_runs[qid]
+        mine = reranked if reranked is not None else recall_runs.get(qid, [])
         other_overlap = None
         if qid in other_runs:
             theirs = _top(other_runs[qid])

@@ -166,3 +166,19 @@ def test_two_processes_share_one_file(tmp_path):
         assert proc.returncode == 0 and out.strip() == "ok", err
         errors.append(err)
     assert len(ScoreCache(path)) == 2000, errors  # a write lost to a lock would log to stderr
+
+
+def test_keys_are_the_documented_sha1_so_existing_caches_stay_valid():
+    import hashlib
+
+    from rerank_tui.rerank.prompt import resolve_instruction
+    from rerank_tui.rerank.score_cache import cache_key, cache_keys
+
+    def documented(identity, max_length, instruction, query, document):
+        doc = hashlib.sha1(document.encode("utf-8", "surrogatepass")).hexdigest()
+        parts = (identity, str(max_length), resolve_instruction(instruction), query, doc)
+        return hashlib.sha1("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
+
+    docs = ["a passage", "数据加载", "lone \ud800 surrogate", ""]
+    assert cache_keys("m", 8192, "Find answers", "q ü", docs) == [documented("m", 8192, "Find answers", "q ü", d) for d in docs]
+    assert cache_key("m", 1, None, "q", "d") == documented("m", 1, None, "q", "d")

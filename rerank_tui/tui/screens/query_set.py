@@ -34,15 +34,21 @@ from rerank_tui.session.query_set_scores import (
     RunList,
     Scored,
     Side,
+    means_of,
     rank_query_set,
     score_rows,
     sorted_rows,
 )
 from rerank_tui.session.ranking import RerankedHit
 from rerank_tui.tui.bindings import QUERY_SET_BINDINGS
+from rerank_tui.tui.widgets.results import pad_cell
 
 MEAN_KEY = "\0mean"
-POST_EVERY_S = 0.1  # the worker hands rows over at most this often
+# The worker hands rows over at most every POST_EVERY_S, and says how far it is every
+# PROGRESS_EVERY_S: a hand-over rebuilds the table on the UI thread, which the ranking thread
+# then waits for (the GIL), so a fast cache pass is not slowed by redrawing 500 rows often.
+POST_EVERY_S = 1.0
+PROGRESS_EVERY_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         rerank_depth: int,
         config: dict,
         sides: dict[str, Side] | None = None,
+        hits_cache: dict[str, list[Hit]] | None = None,
     ) -> None:
         super().__init__()
         self.workspace, self.index, self.reranker = workspace, index, reranker
@@ -92,6 +99,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.depth, self.rerank_depth = depth, rerank_depth
         self.config = config
         self.sides = sides or {}  # what ctrl+b offers: name → Side
+        self.hits_cache = hits_cache  # query id → BM25 hits, kept by the app across openings
         self.query_set = workspace.query_set()
         self.runs: dict[str, QueryRun] = {}
         self.pending: set[str] = set()
@@ -104,6 +112,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.sort = "delta"
         self.filled_at: float | None = None  # perf_counter when every row had its numbers
         self.opened_at = time.perf_counter()
+        self._moved = False  # the cursor follows its query once the user has moved it
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -132,28 +141,29 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             self._status("the index is still opening: reopen this screen in a moment")
             return
         self.pending = {e.id for e in self.query_set.entries}
+        self._refresh()  # every query at once, its numbers as they come
         self._status(f"ranking {len(self.query_set)} queries · score cache first…")
         self.rank_set()
 
     def _add_columns(self) -> None:
+        """One column of pre-formatted rows (fixed-width parts, as the result panes do): a
+        DataTable renders each cell apart, and one cell per row keeps a 500-row refill cheap."""
         table = self.query_one(DataTable)
         table.clear(columns=True)
         width = self.app.size.width
-        compare = self.other is not None
         self.columns = ["id", "query", "judged", "holes", "BM25", "rerank", "Δ", "J@10", "RBO"]
-        if compare:
+        if self.other is not None:
             self.columns += ["B", "B−A"]
         if width < 100:
             self.columns.remove("J@10")
         widths = {"id": 8, "judged": 6, "holes": 5, "BM25": 6, "rerank": 6, "Δ": 7, "J@10": 5, "RBO": 5, "B": 6, "B−A": 7}
-        fixed = sum(widths[c] + 2 for c in self.columns if c != "query")
+        fixed = sum(widths[c] + 1 for c in self.columns if c != "query")
         widths["query"] = max(12, width - fixed - 4)
-        for column in self.columns:
-            label = column
-            if column == "rerank" and self.reranker_state == "off":
-                label = "–"
-            justify = "left" if column in ("id", "query") else "right"
-            table.add_column(Text(label, justify=justify, style="bold"), key=column, width=widths[column])
+        self.widths = widths
+        labels = {c: Text(c) for c in self.columns}
+        if self.reranker_state == "off":
+            labels["rerank"] = Text("–")
+        table.add_column(self._row_text(labels, style="bold"), key="row")
 
     # -- ranking (worker) ------------------------------------------------------------------------
 
@@ -162,15 +172,24 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         worker = get_current_worker()
         reranker = self.reranker if self.reranker_state == "ready" else None
         batch: list[QueryRun] = []
-        last = time.perf_counter()
+        last = told = time.perf_counter()
+        searched = 0
         for run in rank_query_set(
             self.index, self.query_set.entries, reranker=reranker, instruction=self.instruction,
             depth=self.depth, rerank_depth=self.rerank_depth, cancel=lambda: worker.is_cancelled,
+            hits_of=self.hits_cache,
         ):
             batch.append(run)
-            if time.perf_counter() - last >= POST_EVERY_S:
+            searched += 1
+            if self.hits_cache is not None:
+                self.hits_cache[run.entry.id] = run.hits
+            now = time.perf_counter()
+            if now - last >= POST_EVERY_S:
                 self.app.call_from_thread(self._take_runs, batch, reranker is not None)
-                batch, last = [], time.perf_counter()
+                batch, last = [], now
+            elif now - told >= PROGRESS_EVERY_S:
+                self.app.call_from_thread(self._status, f"ranking… {min(searched, len(self.query_set))}/{len(self.query_set)} · score cache first")
+                told = now
         self.app.call_from_thread(self._take_runs, batch, reranker is not None, True)
 
     def _take_runs(self, runs: list[QueryRun], reranking: bool, done: bool = False) -> None:
@@ -182,7 +201,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
                 self.pending.discard(run.entry.id)
         if done:
             self.pending.clear()
-        self._refresh()
+        self._refresh({run.entry.id for run in runs})
         ranked = sum(1 for r in self.runs.values() if r.ranking is not None)
         total = len(self.query_set)
         if done:
@@ -205,16 +224,16 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         entries = self.query_set.entries
         hits_of = {qid: run.hits for qid, run in self.runs.items()}
         batch: list[QueryRun] = []
-        last = time.perf_counter()
+        last, wait = time.perf_counter(), PROGRESS_EVERY_S
         for run in rank_query_set(
             self.index, entries, reranker=self.reranker, instruction=side.instruction,
             depth=self.depth, rerank_depth=self.rerank_depth, cancel=lambda: worker.is_cancelled, hits_of=hits_of,
         ):
             if run.ranking is not None:
                 batch.append(run)
-            if time.perf_counter() - last >= POST_EVERY_S:
+            if time.perf_counter() - last >= wait:
                 self.app.call_from_thread(self._take_other, side, batch)
-                batch, last = [], time.perf_counter()
+                batch, last, wait = [], time.perf_counter(), POST_EVERY_S
         self.app.call_from_thread(self._take_other, side, batch, True)
 
     def _take_other(self, side: Side, runs: list[QueryRun], done: bool = False) -> None:
@@ -229,7 +248,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             self._status(f"compared with {side.name} over {len(self.other_runs)} queries")
         else:
             self._status(f"ranking with {side.name}… {len(self.other_runs)}/{len(self.query_set)}")
-        self._refresh()
+        self._refresh({run.entry.id for run in runs})
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and not isinstance(event.worker.error, RerankCancelled):
@@ -237,35 +256,55 @@ class QuerySetScreen(Screen[OpenQuery | None]):
 
     # -- showing ---------------------------------------------------------------------------------
 
-    def rescore(self) -> None:
-        """Recompute the rows from the rankings and the labels as they are now."""
-        runs = [self.runs[e.id] if e.id in self.runs else QueryRun(e, []) for e in self.query_set.entries]
+    def rescore(self, only: set[str] | None = None) -> None:
+        """Recompute the rows from the rankings and the labels as they are now; with `only`,
+        just those queries' rows (what a batch from the worker changed) and the means."""
+        entries = self.query_set.entries
+        if only is not None and self.scored is not None and len(self.scored.rows) == len(entries):
+            entries = [e for e in entries if e.id in only]
+        runs = [self.runs[e.id] if e.id in self.runs else QueryRun(e, []) for e in entries]
         other = self.other_runs if self.other is not None else None
-        self.scored = score_rows(runs, self.workspace.labels.queries, rerank_depth=self.rerank_depth, other=other,
-                                 pending=self.pending | self.other_pending)
+        scored = score_rows(runs, self.workspace.labels.queries, rerank_depth=self.rerank_depth, other=other,
+                            pending=self.pending | self.other_pending)
+        if len(entries) == len(self.query_set.entries):
+            self.scored = scored
+            return
+        fresh = {r.entry.id: r for r in scored.rows}
+        rows = [fresh.get(r.entry.id, r) for r in self.scored.rows]
+        for row in rows:  # rows of this batch are fresh; the others may just have stopped waiting
+            row.pending = row.entry.id in self.pending or row.entry.id in self.other_pending
+        self.scored = Scored(rows, means_of(rows))
 
-    def _refresh(self) -> None:
-        self.rescore()
+    def _refresh(self, only: set[str] | None = None) -> None:
+        self.rescore(only)
         self._fill()
         self._refresh_head()
 
     def _fill(self) -> None:
         table = self.query_one(DataTable)
-        current = self.current_row()
+        current = self.current_row() if self._moved else None  # until the user moves: the top row
         keep = current.entry.id if current else None
         text_filter = self.query_one("#qs-filter", Input).value
         self.shown = sorted_rows(self.scored.rows, self.sort, text_filter) if self.scored else []
         table.clear()
         if self.scored is not None:
-            table.add_row(*self._mean_cells(), key=MEAN_KEY)
+            table.add_row(self._row_text(self._mean_cells(), style="bold"), key=MEAN_KEY)
         for row in self.shown:
-            table.add_row(*self._cells(row), key=row.entry.id)
+            table.add_row(self._row_text(self._cells(row)), key=row.entry.id)
         index = next((i for i, r in enumerate(self.shown) if r.entry.id == keep), 0)
         if self.shown:
             table.move_cursor(row=index + 1, animate=False)
         self._show_detail()
 
-    def _cells(self, row: QueryRow) -> list[Text]:
+    def _row_text(self, parts: dict[str, Text], style: str = "") -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis", style=style)
+        for column in self.columns:
+            justify = "left" if column in ("id", "query") else "right"
+            line.append_text(pad_cell(parts[column], self.widths[column], justify))
+            line.append(" ")
+        return line
+
+    def _cells(self, row: QueryRow) -> dict[str, Text]:
         values = {
             "id": Text(one_line(row.entry.id, 8), no_wrap=True, overflow="ellipsis"),
             "query": Text(one_line(row.entry.text, 200), no_wrap=True, overflow="ellipsis"),
@@ -280,10 +319,10 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             "B−A": _delta(row.other_delta),
         }
         if row.entry.note:
-            values["query"].append("  ✎", style="dim")
-        return [values[c] for c in self.columns]
+            values["query"] = Text("✎ ", style="dim") + values["query"]
+        return values
 
-    def _mean_cells(self) -> list[Text]:
+    def _mean_cells(self) -> dict[str, Text]:
         m = self.scored.means
         values = {
             "id": Text("mean", style="bold"),
@@ -298,9 +337,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             "B": _number(m.other),
             "B−A": _delta(m.other - m.reranked if not math.isnan(m.other) and not math.isnan(m.reranked) else None),
         }
-        for cell in values.values():
-            cell.stylize("bold")
-        return [values[c] for c in self.columns]
+        return values
 
     def _refresh_head(self) -> None:
         head = Text(no_wrap=True, overflow="ellipsis")
@@ -364,6 +401,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.action_open()
 
     def action_cursor(self, step: int) -> None:
+        self._moved = True
         table = self.query_one(DataTable)
         if table.row_count:
             table.move_cursor(row=min(max(1, table.cursor_row + step), table.row_count - 1), animate=False)
@@ -448,9 +486,13 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             return
         self.app.push_screen(PairScreen(row.entry.text, a, b), lambda _: self._refresh())
 
+    def on_screen_suspend(self) -> None:
+        self._suspended = True
+
     def on_screen_resume(self) -> None:
-        if self.scored is not None:
-            self._refresh()  # labels may have changed on another screen
+        if getattr(self, "_suspended", False) and self.scored is not None:
+            self._suspended = False
+            self._refresh()  # back from another screen: labels may have changed there
 
     def action_note(self) -> None:
         from rerank_tui.tui.screens.dialogs import NamePrompt

@@ -28,7 +28,8 @@ BM25_PARTS = (("#", 3, "right"), ("BM25", 7, "right"), ("lbl", 4, "center"))
 RERANK_PARTS = (("#", 3, "right"), ("Δ", 5, "center"), ("p(yes)", 7, "right"), ("lbl", 4, "center"))
 
 
-def _pad(text: Text, width: int, justify: str) -> Text:
+def pad_cell(text: Text, width: int, justify: str) -> Text:
+    """`text` cut or padded to `width` cells (one fixed-width part of a one-cell row)."""
     text = text.copy()
     text.truncate(width, overflow="ellipsis")
     gap = width - text.cell_len
@@ -42,7 +43,7 @@ def _pad(text: Text, width: int, justify: str) -> Text:
 def header_label(parts) -> Text:
     label = Text(style="bold")
     for name, width, justify in parts:
-        label.append_text(_pad(Text(name), width, justify))
+        label.append_text(pad_cell(Text(name), width, justify))
         label.append(" ")
     label.append("title")
     return label
@@ -90,7 +91,7 @@ class ResultsTable(DataTable):
         parts = self.cell_parts(row, label_of)
         cell = Text(no_wrap=True, overflow="ellipsis")
         for name, width, justify in self.parts:
-            cell.append_text(_pad(parts[name], width, justify))
+            cell.append_text(pad_cell(parts[name], width, justify))
             cell.append(" ")
         cell.append_text(parts["title"])
         return cell

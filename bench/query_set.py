@@ -81,7 +81,7 @@ async def screen_times(app, pilot, keys: int = 10) -> tuple[list[float], float]:
     from rerank_tui.tui.screens.query_set import QuerySetScreen
 
     fills = []
-    for _ in range(2):  # the first opening runs BM25; a second one has the app's hits
+    for _ in range(2):  # the first opening runs BM25 (unless prefetched); a second one has the hits
         start = time.perf_counter()
         await pilot.press("ctrl+e")
         await settle(app, pilot)
@@ -161,24 +161,27 @@ def main() -> None:
     # The screen, in the app.
     workspace = Workspace.open(tmp / "ws")
     workspace.queries.add(pairs)
-    with_model = partial(lambda r: r, reranker)
-    app = RerankApp(AppOptions(
-        source="bench", open_index=lambda progress=None: opened, make_reranker=with_model,
-        reranker_label="tiny", workspace=workspace, rerank_depth=args.depth,
-    ))
+    from rerank_tui.tui import app as app_module
 
-    async def drive():
+    async def drive(prefetch: bool):
+        app_module.PREFETCH_QUERY_SET = prefetch
+        app = RerankApp(AppOptions(
+            source="bench", open_index=lambda progress=None: opened, make_reranker=partial(lambda r: r, reranker),
+            reranker_label="tiny", workspace=workspace, rerank_depth=args.depth,
+        ))
         async with app.run_test(size=(120, 40)) as pilot:
-            await settle(app, pilot)
+            await settle(app, pilot)  # with prefetch: BM25 of the set ran in the background meanwhile
             return await screen_times(app, pilot)
 
-    (filled, again), keystroke = asyncio.run(drive())
+    (filled, again), keystroke = asyncio.run(drive(prefetch=False))
+    (prefetched, _), _ = asyncio.run(drive(prefetch=True))
     n = len(pairs)
     print(f"\nquery set: {n} queries · {args.passages} passages · rerank depth {args.depth} · every score cached\n")
-    print(f"| measure | floor, same run | now | ratio | target |")
-    print(f"| --- | --- | --- | --- | --- |")
+    print("| measure | floor, same run | now | ratio | target |")
+    print("| --- | --- | --- | --- | --- |")
     floor = bm25 + table
-    print(f"| ctrl+e → every row filled (app) | BM25 {bm25:.2f} s + bare DataTable {table:.2f} s = {floor:.2f} s | {filled:.2f} s | {filled / floor:.2f}x | ≤ 1 s: {'met' if filled <= 1 else 'NOT met'} |")
+    print(f"| ctrl+e → every row filled (app), cold: no prefetch | BM25 {bm25:.2f} s + bare DataTable {table:.2f} s = {floor:.2f} s | {filled:.2f} s | {filled / floor:.2f}x | ≤ 1 s: {'met' if filled <= 1 else 'NOT met'} |")
+    print(f"| the same, BM25 of the set prefetched at start (the default) | bare DataTable {table:.2f} s | {prefetched:.2f} s | {prefetched / table:.2f}x | ≤ 1 s: {'met' if prefetched <= 1 else 'NOT met'} |")
     print(f"| the same, reopened (BM25's hits kept) | bare DataTable {table:.2f} s | {again:.2f} s | {again / table:.2f}x | ≤ 1 s: {'met' if again <= 1 else 'NOT met'} |")
     print(f"| rank the set, cache only (session) | BM25 {bm25:.2f} s | {ranked:.2f} s | {ranked / bm25:.2f}x | |")
     print(f"| rescore all rows after a label | – | {scored * 1000:.0f} ms | | |")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rerank_tui.recall.index import Hit, Index
 from rerank_tui.rerank.base import Cancel, Reranker

@@ -54,6 +54,7 @@ from rerank_tui.tui.widgets.results import ResultsPane, ResultsTable
 BM25_DEBOUNCE_S = 0.05
 BM25_FAST_S = 0.01  # searches faster than this run on every key, undebounced
 INSTRUCTION_DEBOUNCE_S = 0.8
+PREFETCH_QUERY_SET = True  # BM25 the query set's queries in the background once the index is open
 
 
 @dataclass
@@ -242,6 +243,8 @@ class RerankApp(App[None]):
         self._pane("bm25").set_message("")
         if self.search.typed.strip():
             self.search_bm25(self.search.typed, debounce=False)
+        if PREFETCH_QUERY_SET:
+            self.prefetch_query_set()
         if self._pending_rerank:
             self.request_rerank()
 
@@ -762,6 +765,18 @@ class RerankApp(App[None]):
             hits_cache=self._query_set_hits(),
         )
         self.push_screen(screen, self.open_query)
+
+    @work(thread=True, exclusive=True, group="qs-prefetch", exit_on_error=False, name="qs-prefetch")
+    def prefetch_query_set(self) -> None:
+        """BM25 for the query set's queries once the index is open, in the background, so the
+        query-set screen opens with them (0.5 s of BM25 at 500 queries and 100k passages)."""
+        worker = get_current_worker()
+        hits = self._query_set_hits()
+        for entry in self.workspace.query_set():
+            if worker.is_cancelled:
+                return
+            if entry.id not in hits and self.index is not None:
+                hits[entry.id] = self.index.index.search(entry.text, max(self.options.bm25_k, self.options.rerank_depth))
 
     def _query_set_hits(self) -> dict[str, list[Hit]]:
         """BM25's hits of the query set's queries, kept while the index and the set's texts

@@ -47,7 +47,6 @@ def test_parse_errors_name_file_and_line(tmp_path):
 
 def test_missing_file_is_none_and_node_line_finds_keys(tmp_path):
     assert load_yaml(tmp_path / "nope.yaml") is None
-    path = tmp_path / "a.yaml"
     text = "version: 1\nqueries:\n  first: []\n  second:\n  - a\n  - b\n"
     assert node_line(text, "queries", "second") == 4
     assert node_line(text, "queries", "second", 1) == 6

@@ -9,7 +9,6 @@ from textual.widgets import Static, TextArea
 from rerank_tui.rerank.errors import ModelNotFoundError
 from rerank_tui.session.labels import LabelStore
 from rerank_tui.session.ranking import document_text
-from rerank_tui.tui import app as app_module
 from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
 from rerank_tui.tui.widgets.results import ROW, ResultsPane

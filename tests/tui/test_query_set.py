@@ -317,3 +317,45 @@ async def test_a_restart_comes_back_to_the_last_query_and_preset(make_app):
         await settle(again, pilot)
         assert again.search.preset == "code-focused"
         assert again.search.query == "worker seed" and again.search.hits
+
+
+async def test_leaving_the_screen_cancels_its_ranking(make_app, tiny_model_dir):
+    """The model pass stops at its next check once the screen is gone (a held model: it scores
+    only when released, with the real tiny model)."""
+    import threading
+
+    from textual.worker import WorkerState
+
+    from rerank_tui.rerank import build_reranker
+    from rerank_tui.rerank.base import BaseReranker
+
+    release, started = threading.Event(), threading.Event()
+
+    class Held(BaseReranker):
+        def __init__(self):
+            super().__init__()
+            self.inner = build_reranker("transformers", str(tiny_model_dir), max_length=512, cache=False)
+            self.identity, self.max_length = self.inner.identity, self.inner.max_length
+
+        def _score(self, query, documents, instruction, call):
+            started.set()
+            while not release.wait(0.02):
+                call.check()  # raises RerankCancelled once the worker is cancelled
+            return self.inner.score(query, documents, instruction)
+
+    app = make_app(reranker=Held)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        seed(app)
+        await pilot.press("ctrl+e")
+        for _ in range(200):
+            await pilot.pause()
+            if started.is_set():
+                break
+        assert started.is_set(), "the screen asked the model"
+        [worker] = [w for w in app.workers if w.name == "qs-rank"]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, QuerySetScreen)
+        assert worker.state == WorkerState.CANCELLED
+        release.set()

@@ -102,3 +102,116 @@ def test_bad_qrels_line_is_reported(capsys, tmp_path):
     code = main(["eval", str(corpus), "--queries", str(tmp_path / "q.jsonl"), "--qrels", str(tmp_path / "qrels"), "--bm25-only"])
     err = capsys.readouterr().err
     assert code == 2 and "qrels:2:" in err
+
+
+# -- --recall-run: another system's candidates --------------------------------------------
+
+
+RUN_CORPUS = [
+    ("d1", "Loader", "The DataLoader hangs in Jupyter when num_workers is above zero"),
+    ("d2", "Hooks", "useEffect cleanup runs before the next effect"),
+    ("d3", "Classes", "The DataLoader is a PyTorch class for batches"),
+    ("d4", "Fruit", "bananas are yellow and sweet"),
+    ("d5", "Workers", "worker processes of the DataLoader and Jupyter"),
+]
+
+
+@pytest.fixture
+def run_collection(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "title": t, "text": x}) + "\n" for i, t, x in RUN_CORPUS))
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(
+        '{"id": "q1", "text": "dataloader hangs in jupyter"}\n'
+        '{"id": "q2", "text": "useEffect cleanup"}\n'
+        '{"id": "q3", "text": "yellow bananas"}\n'
+    )
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("q1\td1\t2\nq1\td5\t1\nq2\td2\t1\nq3\td4\t1\n")
+    run = tmp_path / "prod.trec"  # an unknown doc id in q1 and in q2; no q3 (BM25 then)
+    run.write_text(
+        "q1 Q0 d4 1 9.5 prod\nq1 Q0 missing-1 2 9.0 prod\nq1 Q0 d5 3 8.0 prod\nq1 Q0 d1 4 8.0 prod\nq1 Q0 d3 5 7.0 prod\n"
+        "q2 Q0 d3 1 3.0 prod\nq2 Q0 d2 2 2.0 prod\nq2 Q0 missing-2 3 1.0 prod\n"
+    )
+    return corpus, queries, qrels, run
+
+
+def ir_measures_means(qrels_path, run_path, names):
+    import ir_measures
+
+    qrels = [ir_measures.Qrel(*line.split("\t")[:2], int(line.split("\t")[2])) for line in qrels_path.read_text().splitlines()]
+    measures = [ir_measures.parse_measure(n) for n in names]
+    return {str(m): v for m, v in ir_measures.calc_aggregate(measures, qrels, ir_measures.read_trec_run(str(run_path))).items()}
+
+
+def test_recall_run_is_reranked_and_evaluated(capsys, tmp_path, tiny_model_dir, monkeypatch, run_collection):
+    corpus, queries, qrels, run = run_collection
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    metrics = ["nDCG@10", "RR@10", "P@5", "R@100"]
+    code = main([str(a) for a in (
+        "eval", corpus, "--queries", queries, "--qrels", qrels, "--recall-run", run, "--preset", "default",
+        "--model", tiny_model_dir, "--backend", "transformers", "--rerank-depth", "2", "--depth", "10",
+        "--metrics", *metrics, "--json", "--runs", tmp_path / "runs", "--workspace", tmp_path / "ws",
+    )])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    notes = err.splitlines()
+    unknown = [n for n in notes if "not in the corpus" in n]
+    assert unknown == [f"rerank-tui: note: {run}: 2 doc ids not in the corpus, skipped, in 2 of 2 queries (query doc: q1 missing-1, q2 missing-2)"]
+    assert [n for n in notes if "no entry" in n] == [f"rerank-tui: note: {run} has no entry for 1 of 3 queries: BM25 candidates for them (q3)"]
+    report = json.loads(out)
+    assert [r["system"] for r in report["rows"]] == ["prod", "default"]
+    for row in report["rows"]:
+        reference = ir_measures_means(qrels, tmp_path / "runs" / f"{row['system']}.trec", metrics)
+        for m in metrics:
+            assert row[m] == pytest.approx(reference[m], abs=1e-9), (row["system"], m)
+
+    written = [line.split() for line in (tmp_path / "runs" / "prod.trec").read_text().splitlines()]
+    by_query = {q: [r[2] for r in written if r[0] == q] for q in ("q1", "q2", "q3")}
+    assert by_query["q1"] == ["d4", "d5", "d1", "d3"]  # the run's order, ties by rank, unknown ids dropped
+    assert by_query["q2"] == ["d3", "d2"]
+    from rerank_tui.recall import open_index
+
+    index = open_index(corpus).index
+    assert by_query["q3"] == [h.passage.id for h in index.search("yellow bananas", 10)]
+    reranked = [line.split() for line in (tmp_path / "runs" / "default.trec").read_text().splitlines()]
+    q1 = [r[2] for r in reranked if r[0] == "q1"]
+    assert sorted(q1[:2]) == ["d4", "d5"] and q1[2:] == ["d1", "d3"]  # the run's top 2 reranked, then its tail
+
+    # The same candidates through `search --queries … --run …`.
+    out_file = tmp_path / "search.trec"
+    code = main([str(a) for a in (
+        "search", corpus, "--queries", queries, "--run", out_file, "--recall-run", run, "--rerank", "--rerank-depth", "2",
+        "-k", "10", "--model", tiny_model_dir, "--backend", "transformers", "--workspace", tmp_path / "ws",
+    )])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert sum("not in the corpus" in n for n in err.splitlines()) == 1 and sum("no entry" in n for n in err.splitlines()) == 1
+    rows = [line.split() for line in out_file.read_text().splitlines()]
+    assert {r[0] for r in rows} == {"q1", "q2", "q3"}
+    assert sorted(r[2] for r in rows if r[0] == "q1") == ["d1", "d3", "d4", "d5"]
+    assert [r[2] for r in rows if r[0] == "q1"][:2] == q1[:2]  # reranked as eval reranks them
+
+
+def test_recall_run_bm25_only_names_the_row_after_the_file(capsys, tmp_path, run_collection):
+    corpus, queries, qrels, run = run_collection
+    out = run_eval(capsys, "eval", corpus, "--queries", queries, "--qrels", qrels, "--recall-run", run, "--bm25-only")
+    assert out.splitlines()[2].split()[0] == "prod" and "p vs prod" in out.splitlines()[0]
+
+
+def test_a_malformed_recall_run_line_is_refused_with_its_line(capsys, tmp_path, run_collection):
+    corpus, queries, qrels, run = run_collection
+    run.write_text("q1 Q0 d1 1 2.0 prod\nq1 d5 2 1.0\n")
+    code = main(["eval", str(corpus), "--queries", str(queries), "--qrels", str(qrels), "--recall-run", str(run), "--bm25-only"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"rerank-tui: error: {run}:2: expected `qid Q0 docid rank score tag`, found 4 fields\n"
+
+
+def test_runs_never_overwrite_the_recall_run(capsys, tmp_path, run_collection):
+    corpus, queries, qrels, run = run_collection
+    before = run.read_text()
+    code = main(["eval", str(corpus), "--queries", str(queries), "--qrels", str(qrels), "--recall-run", str(run),
+                 "--bm25-only", "--runs", str(run.parent)])
+    err = capsys.readouterr().err
+    assert code == 2 and "over the --recall-run file" in err and run.read_text() == before

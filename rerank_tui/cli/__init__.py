@@ -1,6 +1,6 @@
 """The command line: `rerank-tui PATH` opens the app (`tui`, launch.py); the other commands
 run without it: `index` and `search` (headless.py), `eval` (evaluate.py), `export` and
-`import` (judgments.py), `snapshot` (snapshot.py). options.py builds the one parser; reranking.py turns options into a
+`import` (judgments.py), `snapshot` (snapshot.py), `score` (score.py). options.py builds the one parser; reranking.py turns options into a
 reranker and an instruction.
 
 Errors the user can fix (a missing path, an empty corpus, a bad line in a queries or qrels
@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         handler = judgments.cmd_export if args.command == "export" else judgments.cmd_import
     elif args.command == "snapshot":
         from rerank_tui.cli.snapshot import cmd_snapshot as handler
+    elif args.command == "score":
+        from rerank_tui.cli.score import cmd_score as handler
     else:
         from rerank_tui.cli import headless
 

@@ -68,7 +68,13 @@ def cmd_eval(args) -> int:
         raise UserError(str(exc)) from None
     queries, qrels = _judged_queries(args)
     systems = _systems(args, presets)
+    from rerank_tui.cli.headless import read_recall_run_arg, recall_hits_of
+
+    recall_run = read_recall_run_arg(args, queries)
+    recall_name = "bm25" if recall_run is None else _recall_name(recall_run, systems)
+    _check_runs_dir(args, recall_name, systems)
     index = open_from_args(args).index
+    hits_of = recall_hits_of(recall_run, index, queries)
     reranker = None
     if systems:
         from rerank_tui.cli.headless import make_reranker
@@ -79,6 +85,7 @@ def cmd_eval(args) -> int:
         results = evaluate(
             index, queries, qrels, systems, reranker=reranker, metrics=metrics,
             depth=args.depth, rerank_depth=args.rerank_depth, progress=progress,
+            hits_of=hits_of, recall_name=recall_name,
         )
     finally:
         clear_progress(progress)
@@ -113,6 +120,23 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _recall_name(recall_run, systems) -> str:
+    """The first row's name with --recall-run: the run file's stem, or `run` when that is
+    taken by a reranked system."""
+    name = _file_name(recall_run.name)
+    return "run" if name in {n for n, _ in systems} or name == "system" else name
+
+
+def _check_runs_dir(args, recall_name: str, systems) -> None:
+    """Refuse, before any work, --runs writing over the --recall-run file itself."""
+    if args.runs is None or args.recall_run is None or str(args.recall_run) == "-":
+        return
+    source = args.recall_run.resolve()
+    for name in [recall_name, *(n for n, _ in systems)]:
+        if (args.runs / f"{_file_name(name)}.trec").resolve() == source:
+            raise UserError(f"--runs {args.runs} would write {name}.trec over the --recall-run file: choose another folder")
+
+
 def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "system"
 
@@ -123,7 +147,7 @@ def _fmt_p(p: float) -> str:
 
 def _print_table(table, metrics, primary, pairs) -> None:
     width = max(12, *(len(r["system"]) for r in table))
-    header = f"{'system':<{width}} " + " ".join(f"{m:>16}" for m in metrics) + f"  p vs bm25 ({primary})"
+    header = f"{'system':<{width}} " + " ".join(f"{m:>16}" for m in metrics) + f"  p vs {table[0]['system']} ({primary})"
     print(header)
     print("-" * len(header))
     for row in table:

@@ -1,4 +1,4 @@
-"""The headless commands: `index` and `search` (BM25, optionally reranked)."""
+"""The headless commands: `index` and `search` (BM25 or a run file's candidates, optionally reranked)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,8 @@ def cmd_search(args) -> int:
         raise UserError("give either a query or --queries, not both")
     if args.run is not None and args.queries is None:
         raise UserError("--run needs --queries FILE")
+    if args.recall_run is not None and args.queries is None:
+        raise UserError("--recall-run needs --queries FILE: the run's query ids")
     k = args.k if args.k is not None else (100 if args.run else 10)
     if k <= 0 or args.rerank_depth <= 0:
         raise UserError("-k and --rerank-depth must be positive")
@@ -134,6 +136,7 @@ def cmd_search(args) -> int:
             queries = read_queries(args.queries)
         if not queries:
             raise UserError(f"no queries in {args.queries}")
+    recall_run = read_recall_run_arg(args, queries)
     instruction = None
     if args.rerank:
         from rerank_tui.cli.reranking import resolve_instruction
@@ -146,12 +149,13 @@ def cmd_search(args) -> int:
             raise UserError(str(exc)) from None
         instruction, _ = resolve_instruction(args, presets)
     index = open_from_args(args).index
+    hits_of = recall_hits_of(recall_run, index, queries)
     reranker = make_reranker(args) if args.rerank else None
 
     started = time.perf_counter()
     results = []
     for qid, text in queries:
-        hits = index.search(text, max(k, args.rerank_depth) if reranker else k)
+        hits = hits_of(qid, text, max(k, args.rerank_depth) if reranker else k)
         if reranker is None:
             results.append((qid, text, hits, None))
             continue
@@ -165,7 +169,7 @@ def cmd_search(args) -> int:
     seconds = time.perf_counter() - started
 
     if args.run is not None:
-        tag = args.tag or ("rerank-tui-qwen3" if reranker else "rerank-tui-bm25")
+        tag = args.tag or ("rerank-tui-qwen3" if reranker else "rerank-tui-run" if recall_run else "rerank-tui-bm25")
         rows = [(qid, _run_rows(hits, ranked)) for qid, _, hits, ranked in results]
         lines = write_trec_run(args.run, rows, tag)
         print(
@@ -177,6 +181,37 @@ def cmd_search(args) -> int:
     for qid, text, hits, ranked in results:
         print_results(index, qid, text, hits if ranked is None else ranked, as_json=args.json)
     return 0
+
+
+def read_recall_run_arg(args, queries: list[tuple[str, str]]):
+    """The --recall-run file (a RecallRun) limited to the queries' ids, or None without the
+    option; a bad line is a UserError naming it."""
+    if args.recall_run is None:
+        return None
+    from rerank_tui.session.judgment_readers import STDIN
+    from rerank_tui.session.recall_run import read_recall_run
+
+    others = [getattr(args, name, None) for name in ("queries", "qrels")]
+    if str(args.recall_run) == STDIN and any(str(other) == STDIN for other in others if other is not None):
+        raise UserError("--recall-run and another input cannot both read standard input (-)")
+    with reading(args.recall_run, "run file"):
+        return read_recall_run(args.recall_run, wanted={qid for qid, _ in queries})
+
+
+def recall_hits_of(recall_run, index, queries: list[tuple[str, str]]):
+    """`(query id, text, k) → hits`: the run's candidates (BM25 for the queries it lacks), or
+    BM25's without a run. Skipped doc ids and queries left to BM25 are noted on stderr, one
+    line each."""
+    if recall_run is None:
+        return lambda qid, text, k: index.search(text, k)
+    from rerank_tui.cli.reranking import note_to_stderr
+    from rerank_tui.session.recall_run import run_candidates
+
+    candidates = run_candidates(recall_run, index, {qid for qid, _ in queries})
+    for line in (candidates.unknown_report(), candidates.missing_report(qid for qid, _ in queries)):
+        if line is not None:
+            note_to_stderr(one_line(line, 400))
+    return candidates.hits_of(index)
 
 
 def make_reranker(args):

@@ -9,7 +9,7 @@ from pathlib import Path
 from rerank_tui import __version__
 from rerank_tui.cli.errors import EXIT_USAGE
 
-COMMANDS = ("index", "search", "tui", "eval", "export", "import", "snapshot")
+COMMANDS = ("index", "search", "tui", "eval", "export", "import", "snapshot", "score")
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"  # equal to rerank.checkpoint.DEFAULT_MODEL (a test checks)
 BACKENDS = ("auto", "transformers", "vllm", "http")
 
@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_search.add_argument("--json", action="store_true", help="one JSON object per hit")
     p_search.add_argument("--queries", type=Path, metavar="FILE", help="queries: JSONL (id, text) or TSV id<TAB>text; - reads standard input")
     p_search.add_argument("--run", type=Path, metavar="OUT", help="write a TREC run file (with --queries)")
-    p_search.add_argument("--tag", default=None, help="run tag in the TREC file (default: rerank-tui-bm25 / rerank-tui-qwen3)")
+    p_search.add_argument("--tag", default=None, help="run tag in the TREC file (default: rerank-tui-bm25 / rerank-tui-run / rerank-tui-qwen3)")
+    _add_recall_run_option(p_search)
     p_eval = sub.add_parser("eval", help="BM25 against reranked instructions on judged queries: one table")
     add_corpus_options(p_eval)
     add_reranker_options(p_eval, single_instruction=False)
@@ -107,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--bm25-only", action="store_true", help="evaluate BM25 alone (no reranker)")
     p_eval.add_argument("--json", action="store_true", help="the table as JSON")
     p_eval.add_argument("--runs", type=Path, metavar="DIR", help="write a TREC run file per system")
+    _add_recall_run_option(p_eval)
+    _add_score_parser(sub)
 
     p_export = sub.add_parser("export", help="labels as TREC qrels, CSV or JSONL")
     p_export.add_argument("--format", choices=("qrels", "csv", "jsonl"), default="qrels")
@@ -123,6 +126,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_labels_options(p_import)
     _add_snapshot_parser(sub)
     return parser
+
+
+def _add_recall_run_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--recall-run", type=Path, metavar="FILE",
+        help="candidates from a TREC run file (`qid Q0 docid rank score tag`) instead of BM25, e.g. your production "
+        "engine's; with --queries. Doc ids the corpus lacks are skipped and counted; queries the run lacks use BM25",
+    )
+
+
+def _add_score_parser(sub) -> None:
+    p = sub.add_parser("score", help="score pasted documents against a query with Qwen3-Reranker (no corpus)")
+    p.add_argument("--query", help="the query")
+    p.add_argument("--doc", action="append", metavar="TEXT", help="a document, exactly as given (repeatable)")
+    p.add_argument("--docs", type=Path, metavar="FILE",
+                   help="documents: one per paragraph (.txt), or JSONL with a `text` per line; - reads standard input")
+    p.add_argument("--json", action="store_true", help="one JSON object per document: index, document, score, rank")
+    add_reranker_options(p)
 
 
 def _add_workspace_option(p: argparse.ArgumentParser) -> None:

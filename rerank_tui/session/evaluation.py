@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rerank_tui.recall.index import Index
+from rerank_tui.recall.index import Hit, Index
 from rerank_tui.rerank.base import Cancel, Reranker
 from rerank_tui.session.metrics import Qrels, Run, mean, paired_p_value, per_query
 from rerank_tui.session.ranking import bm25_run, rerank_hits, run_scores
@@ -13,8 +13,8 @@ from rerank_tui.session.ranking import bm25_run, rerank_hits, run_scores
 
 @dataclass
 class System:
-    name: str  # "bm25", a preset name, or "instruction-N"
-    instruction: str | None  # None: BM25 itself
+    name: str  # "bm25" (or the recall run's name), a preset name, or "instruction-N"
+    instruction: str | None  # None: the recall stage itself (BM25, or a run file's candidates)
     run: Run = field(default_factory=dict)
     values: dict[str, dict[str, float]] = field(default_factory=dict)  # metric → query → value
 
@@ -34,19 +34,27 @@ def evaluate(
     rerank_depth: int = 50,
     progress: Callable[[int, int, str], None] | None = None,
     cancel: Cancel = None,
+    hits_of: Callable[[str, str, int], list[Hit]] | None = None,
+    recall_name: str = "bm25",
 ) -> list[System]:
     """BM25 first, then one reranked system per (name, instruction). The reranked run is the
     reranked top `rerank_depth` followed by the rest of BM25's top `depth`, so deep metrics
-    (R@100) compare like with like."""
-    results = [System("bm25", None)]
-    hits_of = {qid: index.search(text, max(depth, rerank_depth)) for qid, text in queries}
-    results[0].run = {qid: bm25_run(hits[:depth]) for qid, hits in hits_of.items()}
+    (R@100) compare like with like.
+
+    `hits_of(query id, text, k)` gives a query's candidates instead of BM25's
+    (`index.search(text, k)`), e.g. a run file's (recall_run.RunCandidates.hits_of); the first
+    system is then the candidates themselves, named `recall_name`."""
+    if hits_of is None:
+        hits_of = lambda qid, text, k: index.search(text, k)  # noqa: E731
+    results = [System(recall_name, None)]
+    candidates = {qid: hits_of(qid, text, max(depth, rerank_depth)) for qid, text in queries}
+    results[0].run = {qid: bm25_run(hits[:depth]) for qid, hits in candidates.items()}
     total = len(queries) * len(systems)
     done = 0
     for name, instruction in systems:
         system = System(name, instruction)
         for qid, text in queries:
-            hits = hits_of[qid]
+            hits = candidates[qid]
             ranked, _ = rerank_hits(reranker, text, hits[:rerank_depth], instruction, cancel=cancel)
             system.run[qid] = run_scores(ranked, hits[rerank_depth:depth])
             done += 1

@@ -165,7 +165,7 @@ class RerankApp(App[None]):
         return self._main.query_one(f"#{which}-pane", ResultsPane)
 
     MAIN_SCREEN_ACTIONS = frozenset(
-        {"rerank", "save_preset", "pick_preset", "focus_query", "focus_instruction", "recent_queries", "tries", "query_set", "query_note"}
+        {"rerank", "save_preset", "pick_preset", "focus_query", "focus_instruction", "recent_queries", "tries", "query_set", "query_note", "scratch"}
     )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -750,7 +750,7 @@ class RerankApp(App[None]):
                 except WorkspaceFileError:
                     continue
                 sides[f"snapshot {info.name}"] = Side(f"snapshot {info.name}", runs=snapshot.run)
-        name = f"preset {self.search.preset}" if self.search.preset and self.workspace.presets.get(self.search.preset) == self.search.instruction else "unsaved instruction"
+        name = self._instruction_name()
         screen = QuerySetScreen(
             self.workspace,
             self.index.index if self.index is not None else None,
@@ -818,6 +818,21 @@ class RerankApp(App[None]):
             self.search_bm25(chosen.text, debounce=False)
             self.request_rerank()
         self._pane("bm25").table.focus()
+
+    def action_scratch(self) -> None:
+        """Pasted documents scored with the current instruction and model."""
+        from rerank_tui.tui.screens.scratch import ScratchScreen
+
+        self.push_screen(ScratchScreen(
+            self.reranker, reranker_state=self.reranker_state, instruction=self.search.instruction,
+            instruction_name=self._instruction_name(), query=self.search.typed,
+        ))
+
+    def _instruction_name(self) -> str:
+        preset = self.search.preset
+        if preset and self.workspace.presets.get(preset) == self.search.instruction:
+            return f"preset {preset}"
+        return "unsaved instruction"
 
     def action_query_note(self) -> None:
         """Add the shown query to the set, with a note (its information need)."""

@@ -37,6 +37,7 @@ APP_BINDINGS = [
     _binding("slash", "focus_query", "Query", "focus_query_slash", "Jump to the query box, from a result pane", show=False),
     _binding("ctrl+e", "query_set", "Query set", "query_set", "The query set: every query with its metrics; sort, filter, compare, snapshot", priority=True),
     _binding("ctrl+n", "query_note", "Note", "query_note", "Add the query to the set, with a note (its information need)", show=False, priority=True),
+    _binding("f3", "scratch", "Scratch", "scratch", "Score pasted documents with the instruction and model: the prompt, its tokens, any cut", show=False, priority=True),
 ]
 
 # The label keys: the same bindings (and so the same remapped keys) in both result panes and
@@ -87,12 +88,19 @@ QUERY_SET_BINDINGS = [
     _binding("pageup", "cursor(-10)", "Page up", "query_set_page_up", "Ten queries up", show=False),
 ]
 
+SCRATCH_BINDINGS = [
+    _binding("ctrl+r", "score", "Score", "scratch_score", "Score the pasted documents for the query", priority=True),
+    _binding("escape", "close", "Back", "scratch_close", "Back to the main screen"),
+]
+
 PAIR_BINDINGS = [
     _binding("escape,q", "app.pop_screen", "Back", "pair_close", "Back to the query set"),
 ]
 
-HELP_BINDINGS = APP_BINDINGS + RESULTS_BINDINGS  # in the help screen's order
-ALL_BINDINGS = HELP_BINDINGS + PASSAGE_BINDINGS[:3] + QUERY_SET_BINDINGS + PAIR_BINDINGS
+# The help screen's order: quit, help and rerank, then what is pressed most (labels, judging),
+# then the rest of the app's keys and the panes' movement keys.
+HELP_BINDINGS = APP_BINDINGS[:3] + LABEL_BINDINGS + JUDGING_BINDINGS + APP_BINDINGS[3:] + RESULTS_BINDINGS[len(LABEL_BINDINGS) + len(JUDGING_BINDINGS):]
+ALL_BINDINGS = HELP_BINDINGS + PASSAGE_BINDINGS[:3] + QUERY_SET_BINDINGS + PAIR_BINDINGS + SCRATCH_BINDINGS
 
 
 def keys_of(binding: Binding, keymap: dict[str, str]) -> str:

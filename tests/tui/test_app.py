@@ -303,7 +303,9 @@ def test_readme_key_table_names_every_binding():
     from rerank_tui.tui.bindings import PASSAGE_BINDINGS, QUERY_SET_BINDINGS
 
     digits = {f"label_{d}" for d in range(1, 10)}  # the table says `label_0` … `label_9`
-    bindings = APP_BINDINGS + RESULTS_BINDINGS + PASSAGE_BINDINGS[:3] + QUERY_SET_BINDINGS
+    from rerank_tui.tui.bindings import SCRATCH_BINDINGS
+
+    bindings = APP_BINDINGS + RESULTS_BINDINGS + PASSAGE_BINDINGS[:3] + QUERY_SET_BINDINGS + SCRATCH_BINDINGS
     missing = [b.id for b in bindings if f"`{b.id}`" not in readme and b.id not in digits]
     assert not missing
 

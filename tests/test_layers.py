@@ -23,3 +23,14 @@ def test_cli_and_recall_start_without_heavy_imports():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_embed_layer_imports_nothing_heavy():
+    code = (
+        "import sys, rerank_tui.embed, rerank_tui.recall.dense, rerank_tui.recall.fusion;"
+        "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'vllm', 'textual') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

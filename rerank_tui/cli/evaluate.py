@@ -71,24 +71,38 @@ def cmd_eval(args) -> int:
     from rerank_tui.cli.headless import read_recall_run_arg, recall_hits_of
 
     recall_run = read_recall_run_arg(args, queries)
+    kinds = list(dict.fromkeys(args.recall or ["bm25"]))
+    if recall_run is not None and kinds != ["bm25"]:
+        raise UserError("--recall-run gives the candidates itself: it does not go with --recall dense or hybrid")
     recall_name = "bm25" if recall_run is None else _recall_name(recall_run, systems)
     _check_runs_dir(args, recall_name, systems)
     index = open_from_args(args).index
-    hits_of = recall_hits_of(recall_run, index, queries)
+    from rerank_tui.cli.headless import dense_for, recall_function
+
+    dense = dense_for(args, index, kinds)
+    sources = [(recall_name, recall_hits_of(recall_run, index, queries))] if recall_run is not None else [
+        (kind, recall_function(args, index, kind, dense)) for kind in kinds
+    ]
     reranker = None
     if systems:
         from rerank_tui.cli.headless import make_reranker
 
         reranker = make_reranker(args)
-    progress = progress_printer()
-    try:
-        results = evaluate(
-            index, queries, qrels, systems, reranker=reranker, metrics=metrics,
-            depth=args.depth, rerank_depth=args.rerank_depth, progress=progress,
-            hits_of=hits_of, recall_name=recall_name,
-        )
-    finally:
-        clear_progress(progress)
+    results = []
+    for name, hits_of in sources:
+        progress = progress_printer()
+        try:
+            rows = evaluate(
+                index, queries, qrels, systems, reranker=reranker, metrics=metrics,
+                depth=args.depth, rerank_depth=args.rerank_depth, progress=progress,
+                hits_of=hits_of, recall_name=name,
+            )
+        finally:
+            clear_progress(progress)
+        if len(sources) > 1:  # recall × (nothing | each instruction): "dense+default"
+            for system in rows[1:]:
+                system.name = f"{name}+{system.name}"
+        results += rows
 
     if args.runs is not None:
         args.runs.mkdir(parents=True, exist_ok=True)

@@ -67,6 +67,25 @@ def add_reranker_options(p: argparse.ArgumentParser, single_instruction: bool = 
     g.add_argument("--workspace", type=Path, default=Path(".rerank-tui"), metavar="DIR", help="presets, labels and history (default: ./.rerank-tui)")
 
 
+def add_recall_options(p: argparse.ArgumentParser, *, several: bool = False, kinds: bool = True) -> None:
+    """Dense and hybrid recall: which source, and the embedder behind it."""
+    g = p.add_argument_group("recall source (dense and hybrid need an embedder)")
+    if kinds:
+        kinds_help = "bm25, dense or hybrid" + (" (several: rows for each)" if several else "") + " (default: bm25)"
+        if several:
+            g.add_argument("--recall", nargs="+", choices=("bm25", "dense", "hybrid"), metavar="KIND", help=kinds_help)
+        else:
+            g.add_argument("--recall", choices=("bm25", "dense", "hybrid"), help=kinds_help)
+    g.add_argument("--embedder", metavar="MODEL", help="sentence-transformers folder or hub id (e.g. Qwen/Qwen3-Embedding-0.6B, BAAI/bge-m3); with --embed-url: the served model")
+    g.add_argument("--embed-backend", choices=("auto", "sentence-transformers", "http"), default="auto", help="auto: http with --embed-url, else sentence-transformers")
+    g.add_argument("--embed-url", metavar="URL", help="an OpenAI-compatible /v1/embeddings server (vllm serve, TEI, Infinity)")
+    g.add_argument("--query-instruction", metavar="TEXT", help="the task of instruction-aware embedders (Qwen3-Embedding: `Instruct: TEXT\\nQuery:`)")
+    if kinds:
+        g.add_argument("--fusion", choices=("rrf", "linear"), default="rrf", help="hybrid: reciprocal rank fusion, or a weighted sum of min-max scores (default: rrf)")
+        g.add_argument("--alpha", type=float, default=0.5, help="hybrid linear: the weight of dense (default: 0.5)")
+        g.add_argument("--rrf-k", type=float, default=60.0, help="hybrid rrf: k in 1/(k + rank) (default: 60)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rerank-tui",
@@ -82,13 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_tui.add_argument("-k", type=int, default=100, help="BM25 hits shown (default: 100)")
     p_tui.add_argument("--no-rerank", action="store_true", help="BM25 only: do not load a reranker")
 
-    p_index = sub.add_parser("index", help="build or refresh the BM25 index of a corpus")
+    p_index = sub.add_parser("index", help="build or refresh the BM25 index of a corpus (and with --embedder its vectors)")
     add_corpus_options(p_index)
+    add_recall_options(p_index, kinds=False)
     p_index.add_argument("-v", "--verbose", action="store_true", help="list every skipped file")
 
     p_search = sub.add_parser("search", help="search from the command line (BM25, optionally reranked)")
     add_corpus_options(p_search)
     add_reranker_options(p_search)
+    add_recall_options(p_search)
     p_search.add_argument("query", nargs="?", help="the query (or use --queries)")
     p_search.add_argument("-k", type=int, default=None, help="hits per query (default: 10, or 100 with --run)")
     p_search.add_argument("--rerank", action="store_true", help="rerank the top --rerank-depth hits with Qwen3-Reranker")
@@ -100,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval = sub.add_parser("eval", help="BM25 against reranked instructions on judged queries: one table")
     add_corpus_options(p_eval)
     add_reranker_options(p_eval, single_instruction=False)
+    add_recall_options(p_eval, several=True)
     p_eval.add_argument("--labels", type=Path, metavar="FILE", help="judgments from a labels.yaml")
     p_eval.add_argument("--queries", type=Path, metavar="FILE", help="JSONL (id, text) or TSV id<TAB>text, with --qrels; - reads standard input")
     p_eval.add_argument("--qrels", type=Path, metavar="FILE", help="TREC `qid 0 docid grade` or `qid<TAB>docid<TAB>grade` (BEIR's header allowed); any integer grade")

@@ -23,14 +23,17 @@ import json
 import math
 import os
 import random
-import threading
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-import httpcore
 import httpx
+
+from rerank_tui.http_deadline import capped as _capped  # noqa: F401 (the shared deadline plumbing)
+from rerank_tui.http_deadline import connection_reason as _reason
+from rerank_tui.http_deadline import deadline_local as _local
+from rerank_tui.http_deadline import deadline_transport as _deadline_transport
+from rerank_tui.http_deadline import retry_after as _retry_after
 
 from .base import BaseReranker, Call
 from .errors import RerankServerError
@@ -331,95 +334,6 @@ def _is_int(value: object) -> bool:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds a `Retry-After` header asks to wait (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:  # an HTTP date is GMT
-            return None
-        seconds = when.timestamp() - time.time()
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
-
-
-# -- sockets that never wait past the calling thread's deadline -------------------------------
-_local = threading.local()  # .deadline: time.monotonic() by which the current request must end
-
-
-def _capped(timeout: float | None, error: type[Exception]) -> float | None:
-    deadline = getattr(_local, "deadline", None)
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise error("the request's deadline passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream):
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _capped(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _capped(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
-        return _DeadlineStream(
-            self._inner.start_tls(ssl_context, server_hostname, _capped(timeout, httpcore.ConnectTimeout))
-        )
-
-    def get_extra_info(self, info: str):
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend):
-        self._inner = inner
-
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        timeout = _capped(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        timeout = _capped(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-def _deadline_transport() -> httpx.HTTPTransport:
-    """httpx's transport with `_DeadlineBackend` sockets. httpx has no public hook for the
-    network backend, so it is swapped on the pool; if a future httpx moves it, the deadline
-    is still checked between body chunks."""
-    transport = httpx.HTTPTransport()
-    pool = getattr(transport, "_pool", None)
-    inner = getattr(pool, "_network_backend", None)
-    if isinstance(inner, httpcore.NetworkBackend):
-        pool._network_backend = _DeadlineBackend(inner)
-    return transport
-
-
-def _reason(error: Exception) -> str:
-    text = str(error) or type(error).__name__
-    if "refused" in text.lower() or "Errno 111" in text:
-        return "connection refused (is the server running?)"
-    return text
 
 
 def _error_message(response: _Answer) -> str | None:

@@ -88,3 +88,33 @@ def test_index_embeds_once_and_reuses_the_vectors(capsys, collection, tiny_bert)
     docs.write_text("".join(json.dumps(d) + "\n" for d in changed))
     code, out, err = run(capsys, "index", docs, "--embedder", tiny_bert)
     assert code == 0 and "(1 embedded, 3 reused)" in out  # only the edited passage
+
+
+def test_eval_sweeps_alpha_and_reports_the_best(capsys, collection, tiny_bert):
+    code, out, err = run(
+        capsys, "eval", collection / "docs.jsonl", "--queries", collection / "queries.jsonl", "--qrels", collection / "qrels.txt",
+        "--bm25-only", "--recall", "bm25", "hybrid", "--fusion", "linear", "--embedder", tiny_bert, "--sweep-alpha", "--json",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    sweep = report["alpha_sweep"]
+    assert [v["alpha"] for v in sweep["values"]] == [i / 10 for i in range(11)]
+    best = max(sweep["values"], key=lambda v: v["nDCG@10"])
+    assert sweep["best"] == best["alpha"]
+    # alpha 1 is dense's order; alpha 0 keeps BM25's order and appends what only dense found.
+    _, dense_out, _ = run(
+        capsys, "eval", collection / "docs.jsonl", "--queries", collection / "queries.jsonl", "--qrels", collection / "qrels.txt",
+        "--bm25-only", "--recall", "bm25", "dense", "--embedder", tiny_bert, "--json",
+    )
+    rows = {r["system"]: r for r in json.loads(dense_out)["rows"]}
+    assert sweep["values"][0]["nDCG@10"] >= rows["bm25"]["nDCG@10"] - 1e-12
+    assert sweep["values"][-1]["nDCG@10"] == pytest.approx(rows["dense"]["nDCG@10"])
+    assert "relative_percent" in rows["dense"]
+
+
+def test_sweep_needs_an_embedder(capsys, collection):
+    code, _, err = run(
+        capsys, "eval", collection / "docs.jsonl", "--queries", collection / "queries.jsonl", "--qrels", collection / "qrels.txt",
+        "--bm25-only", "--sweep-alpha",
+    )
+    assert code == 2 and "--embedder" in err

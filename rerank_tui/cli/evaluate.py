@@ -118,6 +118,7 @@ def cmd_eval(args) -> int:
         row = {"system": system.name, "queries": len(queries), **{m: means[m] for m in metrics}}
         if system is not base:
             row["delta"] = {m: means[m] - base.means()[m] for m in metrics}
+            row["relative_percent"] = {m: _percent(means[m], base.means()[m]) for m in metrics}
             row[f"p_vs_bm25 ({primary})"] = significance(system, base, primary)
         table.append(row)
     pairs = [
@@ -125,13 +126,45 @@ def cmd_eval(args) -> int:
         for i, a in enumerate(results[1:], start=1)
         for b in results[i + 1 :]
     ]
+    sweep = _alpha_sweep(args, index, queries, qrels, dense, primary) if args.sweep_alpha else None
     if args.json:  # NaN (no test possible) and any non-finite number become null
         from rerank_tui.safe_text import json_line
 
-        print(json_line({"metrics": metrics, "primary": primary, "rows": table, "pairs": pairs}))
+        document = {"metrics": metrics, "primary": primary, "rows": table, "pairs": pairs}
+        if sweep is not None:
+            document["alpha_sweep"] = {"metric": primary, "values": [{"alpha": a, primary: v} for a, v in sweep],
+                                       "best": max(sweep, key=lambda av: av[1])[0]}
+        print(json_line(document))
         return 0
     _print_table(table, metrics, primary, pairs)
+    if sweep is not None:
+        best = max(sweep, key=lambda av: av[1])
+        print(f"\nhybrid linear α sweep ({primary}, no reranking): " + " · ".join(f"{a:.1f} {v:.4f}" for a, v in sweep))
+        print(f"best α = {best[0]:.1f} ({primary} {best[1]:.4f}); --fusion linear --alpha {best[0]:.1f} uses it")
     return 0
+
+
+def _percent(value: float, base: float) -> float:
+    """The relative change in percent (NaN when the base is 0)."""
+    return (value - base) / base * 100 if base else float("nan")
+
+
+def _alpha_sweep(args, index, queries, qrels, dense, primary: str) -> list[tuple[float, float]]:
+    """(α, mean `primary`) of hybrid linear recall for α = 0, 0.1, …, 1 over the judged
+    queries, as the Search Relevance Workbench's hybrid optimizer does (no reranking)."""
+    from rerank_tui.session.evaluation import evaluate
+    from rerank_tui.session.recall_sources import Fusion, hits_function
+
+    if dense is None:
+        raise UserError("--sweep-alpha needs dense recall: add --recall hybrid (or dense) and --embedder MODEL")
+    out = []
+    for step in range(11):
+        alpha = step / 10
+        hits_of = hits_function("hybrid", index, dense, instruction=args.query_instruction, fusion=Fusion("linear", args.rrf_k, alpha))
+        [system] = evaluate(index, queries, qrels, [], reranker=None, metrics=[primary], depth=args.depth,
+                            rerank_depth=args.rerank_depth, hits_of=hits_of, recall_name=f"alpha-{alpha:.1f}")
+        out.append((alpha, system.means()[primary]))
+    return out
 
 
 def _recall_name(recall_run, systems) -> str:

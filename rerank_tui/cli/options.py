@@ -84,6 +84,8 @@ def add_recall_options(p: argparse.ArgumentParser, *, several: bool = False, kin
         g.add_argument("--fusion", choices=("rrf", "linear"), default="rrf", help="hybrid: reciprocal rank fusion, or a weighted sum of min-max scores (default: rrf)")
         g.add_argument("--alpha", type=float, default=0.5, help="hybrid linear: the weight of dense (default: 0.5)")
         g.add_argument("--rrf-k", type=float, default=60.0, help="hybrid rrf: k in 1/(k + rank) (default: 60)")
+        if several:
+            g.add_argument("--sweep-alpha", action="store_true", help="also report hybrid linear recall for alpha 0, 0.1, …, 1 and the best one")
 
 
 def build_parser() -> argparse.ArgumentParser:

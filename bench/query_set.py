@@ -161,6 +161,7 @@ def main() -> None:
     # The screen, in the app.
     workspace = Workspace.open(tmp / "ws")
     workspace.queries.add(pairs)
+    workspace.labels.merge(labels)  # 8 labels a query: thousands in all, as a judged set has
     from rerank_tui.tui import app as app_module
 
     async def drive(prefetch: bool):
@@ -176,7 +177,7 @@ def main() -> None:
     (filled, again), keystroke = asyncio.run(drive(prefetch=False))
     (prefetched, _), _ = asyncio.run(drive(prefetch=True))
     n = len(pairs)
-    print(f"\nquery set: {n} queries · {args.passages} passages · rerank depth {args.depth} · every score cached\n")
+    print(f"\nquery set: {n} queries · {len(workspace.labels)} labels · {args.passages} passages · rerank depth {args.depth} · every score cached\n")
     print("| measure | floor, same run | now | ratio | target |")
     print("| --- | --- | --- | --- | --- |")
     floor = bm25 + table

@@ -35,7 +35,7 @@ def _documents(args) -> list[str]:
         try:
             check_document("--doc", number, document)
         except JudgmentFileError as exc:
-            raise UserError(f"--doc #{number}: {str(exc).split(': ', 1)[1]}") from None
+            raise UserError(f"--doc #{number}: {exc.message}") from None
     return list(args.doc)
 
 

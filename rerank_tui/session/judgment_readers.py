@@ -61,7 +61,7 @@ Lines = str | Iterable[str]  # a text, a list of lines, or an open text file
 
 class JudgmentFileError(Exception):
     def __init__(self, path, line: int, message: str) -> None:
-        self.path, self.line = path, line
+        self.path, self.line, self.message = path, line, message
         super().__init__(f"{path}:{line}: {message}")
 
 
@@ -320,9 +320,11 @@ def _jsonl_records(lines: Lines, path, grades: Collection[int] | None):
         )
 
 
-def _query_rows(lines: Lines, path) -> Iterator[tuple[int, str, str]]:
-    """(line, id, text) of a queries file: JSONL `{"id", "text"}` (or BEIR's `_id`) or TSV `id<TAB>text`."""
+def query_rows(lines: Lines, path) -> Iterator[tuple[int, str, str, dict | None]]:
+    """(line, id, text, the JSON record or None for TSV) of a queries file: JSONL `{"id",
+    "text"}` (or BEIR's `_id`) or TSV `id<TAB>text`."""
     jsonl = None  # decided by the first line
+    record = None
     for number, line in _lines(lines, path):
         if not line.strip():
             continue
@@ -342,7 +344,7 @@ def _query_rows(lines: Lines, path) -> Iterator[tuple[int, str, str]]:
         qid = check_id(path, number, "query id", qid)
         if not text.strip():
             raise JudgmentFileError(path, number, f"query {qid!r} has no text")
-        yield number, qid, check_query(path, number, text)
+        yield number, qid, check_query(path, number, text), record
 
 
 # -- public ----------------------------------------------------------------------------------
@@ -397,7 +399,7 @@ def read_queries(path: Path, wanted: Collection[str] | None = None) -> list[tupl
     pairs: list[tuple[str, str]] = []
     seen: set[str] = set()
     with open_text(path) as file:
-        for number, qid, text in _query_rows(file, name):
+        for number, qid, text, _ in query_rows(file, name):
             if wanted is not None and qid not in wanted:
                 continue
             if qid in seen:

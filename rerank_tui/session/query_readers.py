@@ -21,9 +21,9 @@ from rerank_tui.session.judgment_readers import (
     _lines,
     check_id,
     check_import_size,
-    check_query,
     input_name,
     open_text,
+    query_rows,
 )
 from rerank_tui.session.query_set import MAX_NOTE_CHARS
 
@@ -54,30 +54,9 @@ def read_query_records(path: Path) -> list[QueryRecord]:
     records: list[QueryRecord] = []
     ids: dict[str, int] = {}
     texts: dict[str, int] = {}
-    jsonl = None
     with open_text(path) as file:
-        for number, line in _lines(file, name):
-            if not line.strip():
-                continue
-            if jsonl is None:
-                jsonl = line.lstrip().startswith("{")
-            note = ""
-            if jsonl:
-                record = _json_object(name, number, line)
-                qid, text = record.get("id", record.get("_id")), record.get("text")
-                if type(qid) is int:
-                    qid = str(qid)
-                if not isinstance(qid, str) or not isinstance(text, str):
-                    raise JudgmentFileError(name, number, "expected an object with an `id` and a `text` string")
-                note = _note(name, number, record)
-            else:
-                qid, tab, text = line.rstrip("\r\n").partition("\t")
-                if not tab:
-                    raise JudgmentFileError(name, number, "expected `id<TAB>text`")
-            qid = check_id(name, number, "query id", qid)
-            if not text.strip():
-                raise JudgmentFileError(name, number, f"query {qid!r} has no text")
-            text = check_query(name, number, text)
+        for number, qid, text, record in query_rows(file, name):
+            note = _note(name, number, record) if record is not None else ""
             if qid in ids:
                 raise JudgmentFileError(name, number, f"query id {qid!r} appears twice (first at line {ids[qid]})")
             if text in texts:

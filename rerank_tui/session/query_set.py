@@ -17,7 +17,6 @@ information need, written by the user or imported.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -25,7 +24,6 @@ from rerank_tui.session.store import YamlDocument
 from rerank_tui.session.workspace_file import WorkspaceFile
 
 MAX_NOTE_CHARS = 10_000
-_NOT_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"}
 
 
 def query_id(query: str) -> str:
@@ -34,15 +32,16 @@ def query_id(query: str) -> str:
 
 
 def id_problem(ident) -> str | None:
-    """Why `ident` cannot be a query id (it is one field of a qrels or run line), or None."""
+    """Why `ident` cannot be a query id (it is one field of a qrels or run line), or None:
+    the importers' own check (`judgment_readers.check_id`)."""
+    from rerank_tui.session.judgment_readers import JudgmentFileError, check_id
+
     if not isinstance(ident, str) or not ident:
         return f"a query id must be a non-empty word, not {ident!r}"
-    if len(ident) > 1000:
-        return "a query id is at most 1,000 characters"
-    if not ident.isprintable() or " " in ident:
-        bad = next((c for c in ident if c.isspace() or unicodedata.category(c) in _NOT_IN_IDS), None)
-        if bad is not None:
-            return f"query id {ident[:80]!r} holds whitespace or a control character (U+{ord(bad):04X})"
+    try:
+        check_id("", 0, "query id", ident)
+    except JudgmentFileError as exc:
+        return exc.message
     return None
 
 

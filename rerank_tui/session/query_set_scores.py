@@ -57,6 +57,11 @@ class Side:
     name: str  # "preset default", "try 3", "snapshot base"
     instruction: str | None = None  # rerank with this instruction…
     runs: Mapping[str, RunList] | None = None  # …or these runs, by query id
+    load: Callable[[], Mapping[str, RunList]] | None = None  # …or runs read when first chosen
+
+    def loaded(self) -> Side:
+        """This side with its runs read (a snapshot's run file is read only when chosen)."""
+        return self if self.load is None else Side(self.name, self.instruction, self.load())
 
 
 @dataclass

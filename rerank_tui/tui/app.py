@@ -19,6 +19,7 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -45,11 +46,13 @@ from rerank_tui.tui.messages import Bm25Ready, IndexOpened, IndexProgress, Label
 from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
 from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
-from rerank_tui.tui.screens.query_set import OpenQuery, QuerySetScreen
 from rerank_tui.tui.screens.tries import TriesScreen
 from rerank_tui.tui.widgets.preview import Preview
 from rerank_tui.tui.widgets.query_input import QueryInput
 from rerank_tui.tui.widgets.results import ResultsPane, ResultsTable
+
+if TYPE_CHECKING:
+    from rerank_tui.tui.screens.query_set import OpenQuery
 
 BM25_DEBOUNCE_S = 0.05
 BM25_FAST_S = 0.01  # searches faster than this run on every key, undebounced
@@ -736,21 +739,20 @@ class RerankApp(App[None]):
         from rerank_tui.session.query_set_scores import Side
         from rerank_tui.session.scoreboard import board_entries
         from rerank_tui.session.snapshots import list_snapshots, load_snapshot
-        from rerank_tui.session.store import WorkspaceFileError
 
         sides: dict[str, Side] = {}
         for entry in board_entries(self.workspace.presets, self.workspace.tries):
             if entry.instruction != self.search.instruction:
                 name = f"{entry.source} {entry.name}" if entry.source == "preset" else entry.name
                 sides[name] = Side(name, instruction=entry.instruction)
-        for info in list_snapshots(self.workspace.root):
+        root = self.workspace.root
+        for info in list_snapshots(root):  # their YAMLs only: a run file is read when chosen
             if info.error is None:
-                try:
-                    snapshot = load_snapshot(self.workspace.root, info.name)
-                except WorkspaceFileError:
-                    continue
-                sides[f"snapshot {info.name}"] = Side(f"snapshot {info.name}", runs=snapshot.run)
+                load = lambda name=info.name: load_snapshot(root, name).run  # noqa: E731
+                sides[f"snapshot {info.name}"] = Side(f"snapshot {info.name}", load=load)
         name = self._instruction_name()
+        from rerank_tui.tui.screens.query_set import QuerySetScreen  # on first use: not before the first frame
+
         screen = QuerySetScreen(
             self.workspace,
             self.index.index if self.index is not None else None,

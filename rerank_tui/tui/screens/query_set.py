@@ -444,6 +444,14 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.app.push_screen(Picker("Compare A with…", items), picked)
 
     def set_other(self, side: Side | None) -> None:
+        if side is not None and side.load is not None:
+            from rerank_tui.session.store import WorkspaceFileError
+
+            try:
+                side = side.loaded()
+            except WorkspaceFileError as exc:  # a snapshot broken since the screen opened
+                self.app.notify(f"cannot compare: {exc}", severity="error", timeout=10)
+                return
         if side is not None and side.runs is None and (self.reranker is None or self.reranker_state != "ready"):
             self.app.notify("the reranker is not ready: compare with a snapshot, or wait for it")
             return

@@ -25,6 +25,12 @@ def index_text(passage: Passage) -> str:
     return f"{passage.title}\n{passage.text}" if passage.title else passage.text
 
 
+def passage_ids(passages: Sequence[Passage]) -> list[str]:
+    """The passages' ids in order; a stored sequence gives them without reading its texts."""
+    ids = getattr(passages, "ids", None)
+    return list(ids()) if callable(ids) else [p.id for p in passages]
+
+
 class Index:
     def __init__(
         self,

@@ -47,6 +47,10 @@ class StoredPassages(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self._columns[0])
 
+    def ids(self) -> list[str]:
+        """Every passage's id, in order, without decoding a text."""
+        return self._columns[0]
+
     def _get(self, i: int) -> Passage:
         ids, docs, titles, starts, ends = self._columns
         a, b = int(self._offsets[i]), int(self._offsets[i + 1])

@@ -31,7 +31,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rerank_tui.recall.index import Hit, Index
+from rerank_tui.recall.index import Hit, Index, passage_ids
 from rerank_tui.session.judgment_readers import (
     MAX_IMPORT_BYTES,
     STDIN,
@@ -188,9 +188,9 @@ def run_candidates(run: RecallRun, index: Index, qids: Collection[str] | None = 
     needed = {doc for qid in chosen for doc, _ in run.queries[qid]}
     position: dict[str, int] = {}
     if needed:
-        for i, passage in enumerate(index.passages):
-            if passage.id in needed:
-                position.setdefault(passage.id, i)
+        for i, pid in enumerate(passage_ids(index.passages)):  # ids only: no text is read
+            if pid in needed:
+                position.setdefault(pid, i)
     candidates = RunCandidates(run.name, run.path, {})
     for qid in chosen:
         hits: list[Hit] = []

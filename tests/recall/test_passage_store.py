@@ -33,3 +33,15 @@ def test_inconsistent_files_are_refused(tmp_path):
     np.save(tmp_path / "text_offsets.npy", np.array([0, 1], dtype=np.int64))
     with pytest.raises(ValueError):
         StoredPassages(tmp_path)
+
+
+def test_ids_come_without_reading_texts(tmp_path):
+    from rerank_tui.corpus.passage import Passage
+    from rerank_tui.recall.index import passage_ids
+    from rerank_tui.recall.passage_store import StoredPassages, save_passages
+
+    passages = [Passage(f"a/{i}.md#1", f"a/{i}.md", "", f"text {i}") for i in range(3)]
+    save_passages(passages, tmp_path)
+    stored = StoredPassages(tmp_path)
+    stored._texts = None  # any text read would fail
+    assert passage_ids(stored) == [p.id for p in passages] == passage_ids(passages)

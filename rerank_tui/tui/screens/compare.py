@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from rerank_tui.recall.index import Hit, Index
+from rerank_tui.recall.index import Hit, Index, passage_ids
 from rerank_tui.safe_text import one_line
 from rerank_tui.session.metrics import per_query
 from rerank_tui.session.query_set_scores import ROW_METRIC, TOP
@@ -67,7 +67,7 @@ def _passages_by_id(index: Index) -> dict[str, int]:
     key = id(index.passages)
     if key not in _BY_ID:
         _BY_ID.clear()
-        _BY_ID[key] = {p.id: i for i, p in enumerate(index.passages)}
+        _BY_ID[key] = {pid: i for i, pid in enumerate(passage_ids(index.passages))}
     return _BY_ID[key]
 
 

@@ -34,6 +34,21 @@ def wait_for(session: str, predicate, timeout: float = 60.0, step: str = "") -> 
     raise AssertionError(f"timed out waiting for {step}; the screen was:\n{screen}")
 
 
+def type_into_dialog(session: str, text: str, attempts: int = 10) -> None:
+    """Clear the focused input and type `text`, again until it shows: the dialog is drawn a
+    moment before its input takes the focus, and keys sent in that moment go nowhere (on a
+    loaded CI machine the moment can last seconds)."""
+    for _ in range(attempts):
+        _tmux("send-keys", "-t", session, "C-u")
+        _tmux("send-keys", "-t", session, "-l", text)
+        try:
+            wait_for(session, lambda s: text in s, timeout=3.0, step="the typed text")
+            return
+        except AssertionError:
+            continue
+    wait_for(session, lambda s: text in s, timeout=1.0, step=f"the typed text {text!r}")
+
+
 @pytest.fixture
 def tmux_session():
     if TMUX is None:
@@ -77,10 +92,7 @@ def test_start_type_label_save_preset_quit(tmux_session, corpus_dir, tmp_path, t
 
     _tmux("send-keys", "-t", tmux_session, "C-s")
     wait_for(tmux_session, lambda s: "Save the instruction as preset" in s, step="the preset dialog")
-    time.sleep(0.5)  # the dialog is drawn a moment before its input takes the focus
-    _tmux("send-keys", "-t", tmux_session, "C-u")
-    _tmux("send-keys", "-t", tmux_session, "-l", "e2e-preset")
-    wait_for(tmux_session, lambda s: "e2e-preset" in s, step="the typed name")
+    type_into_dialog(tmux_session, "e2e-preset")
     _tmux("send-keys", "-t", tmux_session, "Enter")
     wait_for(tmux_session, lambda s: "preset e2e-preset" in s, step="the saved preset")
     presets = yaml.safe_load((workspace / "presets.yaml").read_text(encoding="utf-8"))

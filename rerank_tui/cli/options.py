@@ -77,7 +77,7 @@ def add_recall_options(p: argparse.ArgumentParser, *, several: bool = False, kin
         else:
             g.add_argument("--recall", choices=("bm25", "dense", "hybrid"), help=kinds_help)
     g.add_argument("--embedder", metavar="MODEL", help="sentence-transformers folder or hub id (e.g. Qwen/Qwen3-Embedding-0.6B, BAAI/bge-m3); with --embed-url: the served model")
-    g.add_argument("--embed-backend", choices=("auto", "sentence-transformers", "http"), default="auto", help="auto: http with --embed-url, else sentence-transformers")
+    g.add_argument("--embed-backend", choices=("auto", "sentence-transformers", "vllm", "http"), default="auto", help="auto: http with --embed-url, else sentence-transformers")
     g.add_argument("--embed-url", metavar="URL", help="an OpenAI-compatible /v1/embeddings server (vllm serve, TEI, Infinity)")
     g.add_argument("--query-instruction", metavar="TEXT", help="the task of instruction-aware embedders (Qwen3-Embedding: `Instruct: TEXT\\nQuery:`)")
     if kinds:

@@ -126,10 +126,9 @@ class VllmReranker(BaseReranker):
         if llm is None:
             return
         self.llm = None
-        shutdown = getattr(getattr(llm, "llm_engine", None), "shutdown", None)
-        if callable(shutdown):
-            shutdown()
-        del llm
+        from rerank_tui.vllm_shutdown import shutdown_llm
+
+        shutdown_llm(llm)
 
 
 def _pooling_args() -> dict:

@@ -17,7 +17,11 @@ from tests.support.tiny_qwen3 import build_tokenizer
 QUERY_PROMPT = "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:"
 
 
-def build_tiny_qwen3_embedding(out_dir: str | Path, *, seed: int = 0, max_seq_length: int = 512) -> Path:
+def build_tiny_qwen3_embedding(
+    out_dir: str | Path, *, seed: int = 0, max_seq_length: int = 512, query_prompt: str = QUERY_PROMPT
+) -> Path:
+    """Write the model into `out_dir`; `query_prompt` is the saved query prompt (another task
+    makes a folder whose default instruction is not the library's default)."""
     import torch
     from tokenizers import processors
     from transformers import Qwen3Config, Qwen3Model
@@ -53,6 +57,6 @@ def build_tiny_qwen3_embedding(out_dir: str | Path, *, seed: int = 0, max_seq_le
     settings.write_text(json.dumps(data, indent=2))
     write_st_files(
         out, config.hidden_size, pooling="lasttoken", max_seq_length=max_seq_length,
-        prompts={"query": QUERY_PROMPT, "document": ""},
+        prompts={"query": query_prompt, "document": ""},
     )
     return out

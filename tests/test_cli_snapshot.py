@@ -1,4 +1,5 @@
-"""`rerank-tui snapshot`: save, list, diff, export, delete, through `main(argv)` (BM25 only)."""
+"""`rerank-tui snapshot`: save, list, diff, export, delete, through `main(argv)` (BM25; dense
+and hybrid with a tiny random BERT, real forward passes; a run file's candidates)."""
 
 import json
 
@@ -58,7 +59,8 @@ def test_save_list_export_matches_eval(capsys, tmp_path, corpus):
     config = listing[0]["config"]
     assert listing[0]["queries"] == 3 and listing[0]["error"] is None
     assert config["corpus"] == str(corpus) and config["depth"] == 5
-    assert config["recall"] == {"engine": "bm25s", "k1": 0.9, "b": 0.75, "method": "lucene"}
+    assert config["recall"] == {"kind": "bm25", "bm25": {"engine": "bm25s", "k1": 0.9, "b": 0.75, "method": "lucene"}}
+    assert listing[0]["recall"] == "bm25 k1=0.9"
     assert config["model"] is None and config["instruction"] is None and config["preset"] is None
     text = ok(capsys, "snapshot", "list", "--workspace", tmp_path / "ws")
     assert text.splitlines()[0].startswith("name") and "base" in text and "bm25" in text
@@ -147,7 +149,7 @@ def test_replace_and_delete(capsys, tmp_path, corpus):
     code, _, err = run(capsys, "snapshot", "save", "x", corpus, "--queries", tmp_path / "queries.jsonl", "--bm25-only", "--workspace", ws)
     assert code == 2 and "exists" in err
     save(capsys, tmp_path, corpus, "x", "--replace", "--k1", "2")
-    assert json.loads(ok(capsys, "snapshot", "list", "--json", "--workspace", ws))["snapshots"][0]["config"]["recall"]["k1"] == 2.0
+    assert json.loads(ok(capsys, "snapshot", "list", "--json", "--workspace", ws))["snapshots"][0]["config"]["recall"]["bm25"]["k1"] == 2.0
     assert "deleted" in ok(capsys, "snapshot", "delete", "x", "--workspace", ws)
     assert json.loads(ok(capsys, "snapshot", "list", "--json", "--workspace", ws)) == {"snapshots": []}
 
@@ -213,3 +215,153 @@ def test_reranked_snapshot_with_the_tiny_model(capsys, tmp_path, corpus, tiny_mo
     assert report["rows"][1]["nDCG@10"] == pytest.approx(exported[ir_measures.nDCG @ 10], abs=1e-9)
     diff = json.loads(ok(capsys, "snapshot", "diff", "bm25", "qwen", "--qrels", tmp_path / "qrels.tsv", "--json", "--workspace", ws))
     assert diff["judged"] == 3
+
+
+# -- recall sources ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    from tests.support.tiny_bert import build_tiny_bert
+
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), seed=0)
+
+
+def trec_rows(path) -> list[tuple[str, str, int, float]]:
+    """(qid, doc, rank, score) of a run file, in file order."""
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    return [(r[0], r[2], int(r[3]), float(r[4])) for r in rows]
+
+
+def exported(capsys, tmp_path, name):
+    out = tmp_path / f"{name}.exported.trec"
+    ok(capsys, "snapshot", "export", name, "--out", out, "--workspace", tmp_path / "ws")
+    return trec_rows(out)
+
+
+def searched(capsys, tmp_path, corpus, *recall):
+    out = tmp_path / "searched.trec"
+    code, _, err = run(capsys, "search", corpus, "--queries", tmp_path / "queries.jsonl", "--run", out, "-k", "5", *recall)
+    assert code == 0, err
+    return trec_rows(out), err
+
+
+def listed(capsys, tmp_path) -> dict[str, dict]:
+    entries = json.loads(ok(capsys, "snapshot", "list", "--json", "--workspace", tmp_path / "ws"))["snapshots"]
+    return {e["name"]: e for e in entries}
+
+
+def test_dense_and_hybrid_snapshots_are_what_search_writes_and_record_the_embedder(capsys, tmp_path, corpus, tiny_bert):
+    ws = tmp_path / "ws"
+    common = ["--queries", tmp_path / "queries.jsonl", "--bm25-only", "-k", "5", "--workspace", ws]
+    sources = {
+        "dense": ["--recall", "dense", "--embedder", tiny_bert],
+        "rrf": ["--recall", "hybrid", "--embedder", tiny_bert],
+        "linear": ["--recall", "hybrid", "--embedder", tiny_bert, "--fusion", "linear", "--alpha", "0.3"],
+    }
+    for name, recall in sources.items():
+        out = ok(capsys, "snapshot", "save", name, corpus, *common, *recall)
+        assert f"saved snapshot {name}: 3 queries" in out
+        search_rows, _ = searched(capsys, tmp_path, corpus, *recall)
+        snapshot_rows = exported(capsys, tmp_path, name)
+        assert [r[:3] for r in snapshot_rows] == [r[:3] for r in search_rows]  # the same docs in the same order
+        assert [r[3] for r in snapshot_rows] == pytest.approx([r[3] for r in search_rows], rel=1e-6)
+
+    entries = listed(capsys, tmp_path)
+    dense = entries["dense"]["config"]["recall"]
+    assert dense["kind"] == "dense" and dense["bm25"] == {"engine": "bm25s", "k1": 1.2, "b": 0.75, "method": "lucene"}
+    embedder = dense["embedder"]
+    assert embedder["model"] == str(tiny_bert) and embedder["backend"] == "sentence-transformers"
+    assert embedder["identity"].startswith("sentence-transformers:") and embedder["dims"] == 32
+    assert embedder["pooling"] == "mean" and embedder["max_length"] == 256 and "url" not in embedder
+    assert "query_instruction" in embedder and "fusion" not in dense
+    assert entries["rrf"]["config"]["recall"]["fusion"] == {"method": "rrf", "rrf_k": 60.0}
+    assert entries["linear"]["config"]["recall"]["fusion"] == {"method": "linear", "alpha": 0.3}
+    assert entries["rrf"]["config"]["recall"]["embedder"] == embedder
+    model = tiny_bert.name
+    assert entries["dense"]["recall"] == f"dense {model}"
+    assert entries["rrf"]["recall"] == f"hybrid rrf k=60 · {model}"
+    assert entries["linear"]["recall"] == f"hybrid linear alpha=0.3 · {model}"
+
+    text = ok(capsys, "snapshot", "list", "--workspace", ws)
+    assert "recall" in text.splitlines()[0]
+    assert f"dense {model}" in text and f"hybrid rrf k=60 · {model}" in text
+    diff = ok(capsys, "snapshot", "diff", "dense", "rrf", "--workspace", ws)
+    assert f"recall: dense dense {model}, rrf hybrid rrf k=60 · {model}" in diff.splitlines()[1]
+    report = json.loads(ok(capsys, "snapshot", "diff", "dense", "rrf", "--json", "--workspace", ws))
+    assert report["recall_a"] == f"dense {model}" and report["recall_b"] == f"hybrid rrf k=60 · {model}"
+
+
+def test_recall_run_snapshot_is_what_search_writes_and_records_the_run(capsys, tmp_path, corpus):
+    import hashlib
+
+    ws = tmp_path / "ws"
+    run_text = (
+        "q1 Q0 long.md#1 1 9.5 prod\n"
+        "q1 Q0 ghost.md#7 2 9.0 prod\n"  # not in the corpus: skipped and counted
+        "q1 Q0 cats.md#1 3 8.0 prod\n"
+        "q2 Q0 birds.md#1 1 3.0 prod\n"
+        "q2 Q0 fish.md#1 2 2.0 prod\n"
+        "q9 Q0 dogs.md#1 1 1.0 prod\n"  # a query not in the set
+    )  # q3 has no entry: BM25's candidates
+    prod = tmp_path / "prod.trec"
+    prod.write_text(run_text)
+    code, out, err = run(
+        capsys, "snapshot", "save", "prod", corpus, "--queries", tmp_path / "queries.jsonl", "--bm25-only", "-k", "5",
+        "--recall-run", prod, "--workspace", ws,
+    )
+    assert code == 0, err
+    assert "1 doc id not in the corpus" in err and "ghost.md#7" in err
+    assert "no entry for 1 of 3 queries" in err and "q3" in err
+    assert "saved snapshot prod: 3 queries" in out and "run prod.trec" in out
+
+    search_rows, search_err = searched(capsys, tmp_path, corpus, "--recall-run", prod)
+    assert "1 doc id not in the corpus" in search_err
+    snapshot_rows = exported(capsys, tmp_path, "prod")
+    assert [r[:3] for r in snapshot_rows] == [r[:3] for r in search_rows]
+    assert [d for q, d, _, _ in snapshot_rows if q == "q1"] == ["long.md#1", "cats.md#1"]
+    assert [d for q, d, _, _ in snapshot_rows if q == "q2"] == ["birds.md#1", "fish.md#1"]
+    bm25_rows, _ = searched(capsys, tmp_path, corpus)
+    assert [r for r in snapshot_rows if r[0] == "q3"] == [r for r in bm25_rows if r[0] == "q3"]
+
+    entry = listed(capsys, tmp_path)["prod"]
+    assert entry["recall"] == "run prod.trec"
+    assert entry["config"]["recall"] == {
+        "kind": "run",
+        "bm25": {"engine": "bm25s", "k1": 1.2, "b": 0.75, "method": "lucene"},
+        "run": {"path": str(prod), "sha1": hashlib.sha1(run_text.encode()).hexdigest(),
+                "queries_with_run": 2, "queries_without_run": 1, "unknown_doc_ids": 1},
+    }
+    assert "run prod.trec" in ok(capsys, "snapshot", "list", "--workspace", ws)
+
+    # The workspace's query set works too (its ids are the run's).
+    ok(capsys, "import", tmp_path / "queries.jsonl", "--format", "queries", "--workspace", ws)
+    ok(capsys, "snapshot", "save", "prod-set", corpus, "--bm25-only", "-k", "5", "--recall-run", prod, "--workspace", ws)
+    assert exported(capsys, tmp_path, "prod-set") == snapshot_rows
+
+    code, _, err = run(
+        capsys, "snapshot", "save", "x", corpus, "--queries", tmp_path / "queries.jsonl", "--bm25-only",
+        "--recall-run", prod, "--recall", "dense", "--workspace", ws,
+    )
+    assert code == 2 and "does not go with --recall dense" in err
+
+
+def test_an_old_form_config_still_lists_and_diffs(capsys, tmp_path, corpus):
+    from rerank_tui.session.snapshots import save_snapshot
+
+    ws = tmp_path / "ws"
+    old = {"corpus": str(corpus), "recall": {"engine": "bm25s", "k1": 0.9, "b": 0.75, "method": "lucene"},
+           "model": None, "backend": None, "depth": 5, "rerank_depth": None, "instruction": None, "preset": None}
+    save_snapshot(ws, "old", old, {"q1": "cat dog"}, {"q1": [("pets.md#1", 2.0), ("cats.md#1", 1.0)]})
+    save_snapshot(ws, "app", {"recall": {"k1": 1.2, "b": 0.75, "method": "lucene"}, "from": "app"}, {"q1": "cat dog"}, {"q1": []})
+    save_snapshot(ws, "odd", {"recall": "whatever"}, {"q1": "cat dog"}, {"q1": []})
+    save(capsys, tmp_path, corpus, "new")
+    entries = listed(capsys, tmp_path)
+    assert entries["old"]["recall"] == "bm25 k1=0.9" and entries["old"]["error"] is None
+    assert entries["app"]["recall"] == entries["new"]["recall"] == "bm25"
+    assert entries["odd"]["recall"] == "?"
+    text = ok(capsys, "snapshot", "list", "--workspace", ws)
+    assert all(name in text for name in ("old", "app", "odd", "new")) and "bm25 k1=0.9" in text and "error" not in text
+    diff = ok(capsys, "snapshot", "diff", "old", "new", "--workspace", ws)
+    assert "recall: old bm25 k1=0.9, new bm25" in diff
+    assert "recall:" not in ok(capsys, "snapshot", "diff", "app", "new", "--workspace", ws)

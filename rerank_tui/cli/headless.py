@@ -215,6 +215,12 @@ def recall_hits_of(recall_run, index, queries: list[tuple[str, str]]):
     line each."""
     if recall_run is None:
         return lambda qid, text, k: index.search(text, k)
+    return recall_candidates(recall_run, index, queries).hits_of(index)
+
+
+def recall_candidates(recall_run, index, queries: list[tuple[str, str]]):
+    """The run mapped onto the index for the queries (a RunCandidates), with the skipped doc
+    ids and the queries left to BM25 noted on stderr, one line each."""
     from rerank_tui.cli.reranking import note_to_stderr
     from rerank_tui.session.recall_run import run_candidates
 
@@ -222,7 +228,7 @@ def recall_hits_of(recall_run, index, queries: list[tuple[str, str]]):
     for line in (candidates.unknown_report(), candidates.missing_report(qid for qid, _ in queries)):
         if line is not None:
             note_to_stderr(one_line(line, 400))
-    return candidates.hits_of(index)
+    return candidates
 
 
 def make_embedder(args):
@@ -282,14 +288,20 @@ def dense_for(args, index, kinds) -> object | None:
         clear_progress(progress)
 
 
-def recall_function(args, index, kind: str, dense):
-    from rerank_tui.session.recall_sources import Fusion, hits_function
+def fusion_from_args(args):
+    """The Fusion of --fusion, --rrf-k and --alpha, or a UserError."""
+    from rerank_tui.session.recall_sources import Fusion
 
     try:
-        fusion = Fusion(args.fusion, args.rrf_k, args.alpha)
+        return Fusion(args.fusion, args.rrf_k, args.alpha)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    return hits_function(kind, index, dense, instruction=args.query_instruction, fusion=fusion)
+
+
+def recall_function(args, index, kind: str, dense):
+    from rerank_tui.session.recall_sources import hits_function
+
+    return hits_function(kind, index, dense, instruction=args.query_instruction, fusion=fusion_from_args(args))
 
 
 def make_reranker(args):

@@ -178,7 +178,7 @@ def _add_snapshot_parser(sub) -> None:
     p = sub.add_parser("snapshot", help="freeze a query set's rankings under a name; list, diff, export, delete")
     actions = p.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
 
-    save = actions.add_parser("save", help="rank every query (BM25, or reranked as eval does) and save the run")
+    save = actions.add_parser("save", help="rank every query (BM25, dense, hybrid or a run file's candidates, reranked as eval does) and save the run")
     save.add_argument("name", help="1-80 letters, digits, '-', '_' or '.'")
     add_corpus_options(save)
     add_reranker_options(save)
@@ -186,8 +186,10 @@ def _add_snapshot_parser(sub) -> None:
     which.add_argument("--labels", type=Path, metavar="FILE", help="the query set of a labels.yaml: queries.yaml beside it, then its labeled queries (default: the workspace's)")
     which.add_argument("--queries", type=Path, metavar="FILE", help="JSONL (id, text) or TSV id<TAB>text; - reads standard input")
     save.add_argument("--qrels", type=Path, metavar="FILE", help="with --queries: keep only the judged queries, as eval does")
-    save.add_argument("--bm25-only", action="store_true", help="BM25 alone (no reranker)")
+    save.add_argument("--bm25-only", action="store_true", help="the recall stage alone (no reranker)")
     save.add_argument("-k", "--depth", dest="depth", type=int, default=100, help="documents per query (default: 100)")
+    add_recall_options(save)
+    _add_recall_run_option(save)
     save.add_argument("--replace", action="store_true", help="replace a snapshot of that name")
 
     listing = actions.add_parser("list", help="the saved snapshots, newest first")

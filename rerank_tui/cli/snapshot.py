@@ -1,9 +1,12 @@
 """`rerank-tui snapshot`: save a query set's rankings under a name, list, diff, export, delete.
 
-`save` ranks with `session.evaluation.evaluate`, the code `eval` uses (BM25's top `depth`, or
-the reranked top `rerank_depth` followed by the rest of BM25's top `depth`), so a snapshot's
-run is the run `eval --runs` would write for the same options. The files are described in
-docs/formats.md (`snapshots/`).
+`save` ranks with `session.evaluation.evaluate`, the code `eval` uses (the recall stage's top
+`depth`, or the reranked top `rerank_depth` followed by the rest of the recall's top `depth`),
+so a snapshot's run is the run `eval --runs` (and `search --run`) would write for the same
+options. The recall stage is BM25, dense or hybrid (`--recall`, with the embedder options) or a
+run file's candidates (`--recall-run`, BM25 for the queries it lacks), built by the helpers
+`search` and `eval` use; `config.recall` records it (session.recall_config), and `list` and
+`diff` show its short form. The files are described in docs/formats.md (`snapshots/`).
 """
 
 from __future__ import annotations
@@ -75,13 +78,13 @@ def _query_set(args) -> tuple[list[tuple[str, str]], str]:
     return queries, str(args.queries)
 
 
-def _config(args, instruction: str | None, preset: str | None) -> dict:
+def _config(args, instruction: str | None, preset: str | None, recall: dict) -> dict:
     from rerank_tui.cli.options import DEFAULT_MODEL
 
     reranked = not args.bm25_only
     config = {
         "corpus": str(args.path),
-        "recall": {"engine": args.engine, "k1": args.k1, "b": args.b, "method": args.bm25_method},
+        "recall": recall,
         "model": None,
         "backend": None,
         "depth": args.depth,
@@ -100,10 +103,32 @@ def _config(args, instruction: str | None, preset: str | None) -> dict:
     return config
 
 
+def _recall(args, index, queries: list[tuple[str, str]], recall_run):
+    """(hits_of, the recall config) of the options: BM25, dense, hybrid or the run's
+    candidates (BM25 for the queries the run lacks), as `search` and `eval` have them."""
+    from rerank_tui.cli.headless import dense_for, fusion_from_args, recall_candidates, recall_function
+    from rerank_tui.session.recall_config import recall_config, run_description
+
+    if recall_run is not None:
+        candidates = recall_candidates(recall_run, index, queries)
+        run = run_description(args.recall_run, candidates, [qid for qid, _ in queries])
+        return candidates.hits_of(index), recall_config("run", index, engine=args.engine, run=run)
+    kind = args.recall or "bm25"
+    dense = dense_for(args, index, [kind])
+    hits_of = recall_function(args, index, kind, dense)
+    config = recall_config(
+        kind, index, engine=args.engine, embedder=None if dense is None else dense.embedder,
+        fusion=fusion_from_args(args) if kind == "hybrid" else None, query_instruction=args.query_instruction,
+    )
+    return hits_of, config
+
+
 def _save(args) -> int:
-    from rerank_tui.cli.headless import clear_progress, make_reranker, open_from_args, progress_printer
+    from rerank_tui.cli.headless import clear_progress, make_reranker, open_from_args, progress_printer, read_recall_run_arg
+    from rerank_tui.embed.errors import EmbedderError
     from rerank_tui.rerank.errors import RerankerError
     from rerank_tui.session.evaluation import evaluate
+    from rerank_tui.session.recall_config import describe_recall
     from rerank_tui.session.snapshots import check_name, save_snapshot
 
     check_name(args.name)  # before any work
@@ -117,9 +142,17 @@ def _save(args) -> int:
         from rerank_tui.session.presets import PresetStore
 
         instruction, preset = resolve_instruction(args, PresetStore.load(args.workspace / "presets.yaml"))
+    if args.recall_run is not None and (args.recall or "bm25") != "bm25":
+        raise UserError("--recall-run gives the candidates itself: it does not go with --recall dense or hybrid")
+    if (args.recall or "bm25") == "hybrid":
+        from rerank_tui.cli.headless import fusion_from_args
+
+        fusion_from_args(args)  # a bad --alpha or --rrf-k before any work
     queries, source = _query_set(args)
-    config = _config(args, instruction, preset)
+    recall_run = read_recall_run_arg(args, queries)
     index = open_from_args(args).index
+    hits_of, recall = _recall(args, index, queries, recall_run)
+    config = _config(args, instruction, preset, recall)
     reranker = None if args.bm25_only else make_reranker(args)
     systems = [] if args.bm25_only else [(preset or "instruction", instruction)]
     progress = progress_printer()
@@ -127,13 +160,18 @@ def _save(args) -> int:
         results = evaluate(
             index, queries, {}, systems, reranker=reranker, metrics=[],
             depth=args.depth, rerank_depth=args.rerank_depth, progress=progress,
+            hits_of=hits_of, recall_name=recall["kind"],
         )
     except RerankerError as exc:
         raise UserError(f"rerank failed: {exc}") from None
+    except EmbedderError as exc:  # a query's vector (dense, hybrid)
+        raise UserError(f"embedding failed: {exc}") from None
     finally:
         clear_progress(progress)
     snapshot = save_snapshot(args.workspace, args.name, config, dict(queries), results[-1].run, replace=args.replace)
-    what = "BM25" if args.bm25_only else f"reranked ({one_line(config['model'] or 'server model', 60)})"
+    what = describe_recall(recall)
+    if not args.bm25_only:
+        what += f", reranked ({one_line(config['model'] or 'server model', 60)})"
     print(f"saved snapshot {snapshot.name}: {len(snapshot.queries)} queries from {one_line(source, 120)}, {what}, depth {args.depth}")
     return 0
 
@@ -142,12 +180,15 @@ def _save(args) -> int:
 
 
 def _list(args) -> int:
+    from rerank_tui.session.recall_config import describe_recall
     from rerank_tui.session.snapshots import list_snapshots
 
     infos = list_snapshots(args.workspace)
+    recalls = {i.name: describe_recall(i.config) for i in infos if i.error is None}
     if args.json:
         print(json_line({"snapshots": [
-            {"name": i.name, "created": i.created, "queries": i.queries, "config": i.config, "error": i.error}
+            {"name": i.name, "created": i.created, "queries": i.queries, "recall": recalls.get(i.name),
+             "config": i.config, "error": i.error}
             for i in infos
         ]}))
         return 0
@@ -155,18 +196,23 @@ def _list(args) -> int:
         print(f"no snapshots in {one_line(str(args.workspace), 120)}")
         return 0
     width = max(8, *(len(i.name) for i in infos))
-    print(f"{'name':<{width}}  {'created':<20}  {'queries':>7}  {'model':<28}  instruction")
+    recall_width = min(40, max(6, *(len(r) for r in recalls.values()))) if recalls else 6
+    print(f"{'name':<{width}}  {'created':<20}  {'queries':>7}  {'recall':<{recall_width}}  {'model':<28}  instruction")
     for i in infos:
         if i.error is not None:
             print(f"{one_line(i.name, width):<{width}}  error: {one_line(i.error, 160)}")
             continue
         config = i.config
-        model = config.get("model") or ("bm25" if not config.get("instruction") else "?")
+        model = config.get("model") or ("–" if not config.get("instruction") else "?")
         instruction = config.get("instruction")
         shown = one_line(str(instruction), 50) if instruction else "–"
         if config.get("preset"):
             shown = f"[{one_line(str(config['preset']), 20)}] {shown}"
-        print(f"{i.name:<{width}}  {one_line(str(i.created), 20):<20}  {i.queries:>7}  {one_line(str(model), 28):<28}  {shown}")
+        recall = one_line(recalls[i.name], recall_width)
+        print(
+            f"{i.name:<{width}}  {one_line(str(i.created), 20):<20}  {i.queries:>7}  {recall:<{recall_width}}  "
+            f"{one_line(str(model), 28):<28}  {shown}"
+        )
     return 0
 
 
@@ -207,6 +253,7 @@ def _shown_queries(diff, limit: int):
 
 def _diff(args) -> int:
     from rerank_tui.session.metrics import parse_metrics
+    from rerank_tui.session.recall_config import describe_recall
     from rerank_tui.session.snapshots import diff_snapshots, load_snapshot
 
     try:
@@ -218,9 +265,10 @@ def _diff(args) -> int:
     diff = diff_snapshots(a, b, qrels, args.metric)
     judged = sum(q.delta is not None for q in diff.queries)
     shown = _shown_queries(diff, args.limit)
+    recalls = (describe_recall(a.config), describe_recall(b.config))
     if args.json:
         print(json_line({
-            "a": diff.a, "b": diff.b, "metric": diff.metric, "labels": source,
+            "a": diff.a, "b": diff.b, "recall_a": recalls[0], "recall_b": recalls[1], "metric": diff.metric, "labels": source,
             "shared": len(diff.queries), "judged": judged,
             "mean_a": diff.mean_a, "mean_b": diff.mean_b, "delta": diff.mean_delta, "p": diff.p_value,
             "better": diff.counts.better, "worse": diff.counts.worse, "same": diff.counts.same,
@@ -237,7 +285,7 @@ def _diff(args) -> int:
             ],
         }))
         return 0
-    _print_diff(diff, judged, source, shown)
+    _print_diff(diff, judged, source, shown, recalls)
     return 0
 
 
@@ -249,9 +297,11 @@ def _rank(rank: int | None) -> str:
     return "–" if rank is None else f"#{rank}"
 
 
-def _print_diff(diff, judged: int, source: str | None, shown) -> None:
+def _print_diff(diff, judged: int, source: str | None, shown, recalls: tuple[str, str]) -> None:
     name_a, name_b = one_line(diff.a, 40), one_line(diff.b, 40)
     print(f"{name_a} → {name_b}: {len(diff.queries)} shared queries")
+    if recalls[0] != recalls[1]:
+        print(f"  recall: {name_a} {recalls[0]}, {name_b} {recalls[1]}")
     if diff.only_in_a or diff.only_in_b:
         print(f"  queries only in {name_a}: {len(diff.only_in_a)}, only in {name_b}: {len(diff.only_in_b)}")
     metric = one_line(diff.metric, 30)

@@ -193,11 +193,15 @@ def test_search_cascade_prints_unscored_passages_as_dash_and_null(capsys, folder
         (["search", "{folder}", "q", "--rerank", "--model", "{missing}", "--backend", "transformers"], "hint"),
         (["search", "{folder}", "q", "--rerank", "--preset", "nope"], "no preset named 'nope'"),
         (["tui", "{missing}"], "does not exist"),
+        (["tui", "{folder}", "--recall", "dense"], "--recall dense needs --embedder MODEL"),
+        (["tui", "{folder}", "--recall-run", "{bad_run}"], "bad.trec:2"),
+        (["tui", "{folder}", "--recall", "hybrid", "--embedder", "m", "--alpha", "2"], "--alpha must be between 0 and 1"),
     ],
 )
 def test_reranker_and_app_errors_are_one_line(capsys, folder, tmp_path, argv, message, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    paths = {"folder": folder, "missing": tmp_path / "no-such-model"}
+    (tmp_path / "bad.trec").write_text("q1 Q0 d1 1 2.0 t\nq1 Q0 d2 x 1.0 t\n")
+    paths = {"folder": folder, "missing": tmp_path / "no-such-model", "bad_run": tmp_path / "bad.trec"}
     code, _, err = run(capsys, *[a.format(**paths) for a in argv], "--workspace", tmp_path / "ws")
     assert code == 2
     assert err.strip().splitlines()[-1].startswith("rerank-tui: error:") and message in err

@@ -22,6 +22,7 @@ def cmd_tui(args) -> int:
     if args.k <= 0 or args.rerank_depth <= 0:
         raise UserError("-k and --rerank-depth must be positive")
     opener = index_opener(args)
+    recall, make_dense, read_run = recall_sources(args)
     workspace = Workspace.open(args.workspace)
     instruction, preset = resolve_instruction(args, workspace.presets)
 
@@ -42,6 +43,9 @@ def cmd_tui(args) -> int:
             preset=preset,
             keymap=keymap,
             notes=tuple(keymap_problems),
+            recall=recall,
+            make_dense=make_dense,
+            read_run=read_run,
         )
     )
     try:
@@ -49,3 +53,58 @@ def cmd_tui(args) -> int:
     finally:
         workspace.close()  # the last labels' writes, if any are still on their way
     return 0
+
+
+def recall_sources(args):
+    """The app's recall sources from the options: (RecallChoice, make_dense or None, read_run
+    or None). The run file is read here, so a bad line stops before the app opens; the
+    embedder is built, and the corpus embedded, in the app's worker."""
+    from rerank_tui.cli.headless import corpus_name
+    from rerank_tui.session.recall_choice import RecallChoice
+    from rerank_tui.session.recall_sources import Fusion
+
+    wants_embedder = args.embedder is not None or args.embed_url is not None
+    if args.recall in ("dense", "hybrid") and not wants_embedder:
+        raise UserError(f"--recall {args.recall} needs --embedder MODEL (or --embed-url URL)")
+    try:
+        fusion = Fusion(args.fusion, args.rrf_k, args.alpha)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    run = None
+    if args.recall_run is not None:
+        from rerank_tui.cli.errors import reading
+        from rerank_tui.session.recall_run import read_recall_run
+
+        if str(args.recall_run) == "-":
+            raise UserError("--recall-run in the app reads a file, not standard input")
+        with reading(args.recall_run, "run file"):
+            run = read_recall_run(args.recall_run)
+    embedder_name = ""
+    if wants_embedder:
+        embedder_name = (args.embedder or "server model").rstrip("/").split("/")[-1]
+    recall = RecallChoice.of(
+        embedder_name=embedder_name, run_name=run.name if run is not None else "",
+        initial="run" if run is not None else (args.recall or "bm25"),
+        default=args.recall,  # with a run: what the queries it lacks get (default BM25)
+        fusion=fusion, query_instruction=args.query_instruction,
+    )
+    make_dense = None
+    if wants_embedder:
+        corpus, backend, model, url = corpus_name(args), args.embed_backend, args.embedder, args.embed_url
+
+        def make_dense(index, progress=None, cancel=None):
+            from rerank_tui.embed.factory import build_embedder
+            from rerank_tui.session.recall_sources import dense_recall
+
+            embedder = build_embedder(backend, model, url=url)
+            return dense_recall(index, embedder, corpus=corpus, progress=progress, cancel=cancel)
+
+    read_run = None
+    if run is not None:
+
+        def read_run(index):
+            from rerank_tui.session.recall_run import run_candidates
+
+            return run_candidates(run, index)
+
+    return recall, make_dense, read_run

@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_reranker_options(p_tui)
     p_tui.add_argument("-k", type=int, default=100, help="BM25 hits shown (default: 100)")
     p_tui.add_argument("--no-rerank", action="store_true", help="BM25 only: do not load a reranker")
+    add_recall_options(p_tui)
+    p_tui.add_argument(
+        "--recall-run", type=Path, metavar="FILE",
+        help="a TREC run file (`qid Q0 docid rank score tag`) as a recall source: queries of the query set whose id it "
+        "has get its candidates, others the default source (f2 switches sources)",
+    )
 
     p_index = sub.add_parser("index", help="build or refresh the BM25 index of a corpus (and with --embedder its vectors)")
     add_corpus_options(p_index)
@@ -182,14 +188,14 @@ def _add_snapshot_parser(sub) -> None:
     save.add_argument("name", help="1-80 letters, digits, '-', '_' or '.'")
     add_corpus_options(save)
     add_reranker_options(save)
+    add_recall_options(save)
+    _add_recall_run_option(save)
     which = save.add_mutually_exclusive_group()
     which.add_argument("--labels", type=Path, metavar="FILE", help="the query set of a labels.yaml: queries.yaml beside it, then its labeled queries (default: the workspace's)")
     which.add_argument("--queries", type=Path, metavar="FILE", help="JSONL (id, text) or TSV id<TAB>text; - reads standard input")
     save.add_argument("--qrels", type=Path, metavar="FILE", help="with --queries: keep only the judged queries, as eval does")
     save.add_argument("--bm25-only", action="store_true", help="the recall stage alone (no reranker)")
     save.add_argument("-k", "--depth", dest="depth", type=int, default=100, help="documents per query (default: 100)")
-    add_recall_options(save)
-    _add_recall_run_option(save)
     save.add_argument("--replace", action="store_true", help="replace a snapshot of that name")
 
     listing = actions.add_parser("list", help="the saved snapshots, newest first")

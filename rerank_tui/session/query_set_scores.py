@@ -123,18 +123,21 @@ def rank_query_set(
     rerank_depth: int,
     cancel: Cancel = None,
     hits_of: Mapping[str, list[Hit]] | None = None,
+    recall: Callable[[str, str, int], list[Hit]] | None = None,
 ) -> Iterator[QueryRun]:
     """Yield a QueryRun per query, as each is known: first every query with its BM25 hits and,
     when the score cache has all of them, its reranked list; then, for the rest, again with the
     model's ranking. Without a reranker only the first pass runs (BM25). `hits_of` (query id →
-    hits) skips BM25 for queries searched before. Raises RerankCancelled when cancelled."""
+    hits) skips BM25 for queries searched before; `recall` (query id, text, k → hits) is the
+    recall source when it is not BM25. Raises RerankCancelled when cancelled."""
     waiting: list[QueryRun] = []
     for entry in entries:
         if cancel is not None and cancel():
             raise RerankCancelled("cancelled")
         hits = hits_of.get(entry.id) if hits_of is not None else None
         if hits is None:
-            hits = index.search(entry.text, max(depth, rerank_depth))
+            k = max(depth, rerank_depth)
+            hits = index.search(entry.text, k) if recall is None else recall(entry.id, entry.text, k)
         run = QueryRun(entry, hits)
         if reranker is not None and hits:
             cached = cached_rerank_hits(reranker, entry.text, hits[:rerank_depth], instruction)

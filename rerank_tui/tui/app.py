@@ -42,7 +42,19 @@ from rerank_tui.session.search import LabelChange, SearchError, SearchState
 from rerank_tui.session.workspace import Workspace
 from rerank_tui.tui.bindings import APP_BINDINGS
 from rerank_tui.tui.commands import RerankCommands
-from rerank_tui.tui.messages import Bm25Ready, IndexOpened, IndexProgress, LabelsSaved, Reranked, RerankerLoaded, RerankWaiting
+from rerank_tui.session.recall_choice import RecallChoice
+from rerank_tui.tui.messages import (
+    Bm25Ready,
+    DenseReady,
+    EmbedProgressed,
+    IndexOpened,
+    IndexProgress,
+    LabelsSaved,
+    Reranked,
+    RerankerLoaded,
+    RerankWaiting,
+    RunReady,
+)
 from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
 from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
@@ -73,6 +85,11 @@ class AppOptions:
     preset: str | None = None
     keymap: dict[str, str] | None = None
     notes: tuple[str, ...] = ()  # shown once at start (e.g. config problems)
+    recall: RecallChoice | None = None  # the recall sources (None: BM25 alone)
+    # (index, progress=, cancel=) -> DenseRecall: embeds what the vector cache lacks
+    make_dense: Callable[..., object] | None = None
+    # (index) -> RunCandidates: the --recall-run file mapped onto the index
+    read_run: Callable[..., object] | None = None
 
 
 def _cached_stats(ranking) -> RerankStats:
@@ -110,6 +127,9 @@ class RerankApp(App[None]):
         self._instruction_timer = None
         self._model_started = 0.0
         self._bm25_seconds = 0.0
+        self.recall = options.recall or RecallChoice()
+        self._recall_generation = 0  # a source switch makes every search and ranking before it stale
+        self._recall_result = None  # the left pane's RecallResult
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -168,7 +188,7 @@ class RerankApp(App[None]):
         return self._main.query_one(f"#{which}-pane", ResultsPane)
 
     MAIN_SCREEN_ACTIONS = frozenset(
-        {"rerank", "save_preset", "pick_preset", "focus_query", "focus_instruction", "recent_queries", "tries", "query_set", "query_note", "scratch"}
+        {"rerank", "save_preset", "pick_preset", "focus_query", "focus_instruction", "recent_queries", "tries", "query_set", "query_note", "scratch", "recall_source"}
     )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -202,6 +222,13 @@ class RerankApp(App[None]):
             header.append(" · ready", style="green")
         elif self.reranker_state == "failed":
             header.append(" · failed", style="bold red")
+        if self.recall.wants_dense:
+            header.append(f" │ {one_line(self.recall.embedder_name, 30)}")
+            if self.recall.dense is not None:
+                header.append(" · ready", style="green")
+            elif self.recall.embedding:
+                failed = self.recall.embedding.startswith("failed")
+                header.append(f" · {self.recall.embedding}", style="bold red" if failed else "yellow")
         self._main.query_one("#header", Static).update(header)
 
     def _tick_loading(self) -> None:
@@ -248,8 +275,84 @@ class RerankApp(App[None]):
             self.search_bm25(self.search.typed, debounce=False)
         if PREFETCH_QUERY_SET:
             self.prefetch_query_set()
+        if self.options.make_dense is not None and self.recall.wants_dense:
+            self.recall.embedding = "embedding…"
+            self.embed_corpus()
+        if self.options.read_run is not None:
+            self.map_recall_run()
         if self._pending_rerank:
             self.request_rerank()
+
+    # -- recall sources ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="embed", exit_on_error=False, name="embed")
+    def embed_corpus(self) -> None:
+        """The corpus's vectors: what the cache lacks is embedded (progress in the header);
+        quitting cancels between batches, and the next start resumes where this one stopped."""
+        worker = get_current_worker()
+
+        def progress(p) -> None:
+            rate = f" · {p.rate:.0f}/s" if p.rate else ""
+            eta = f" · ETA {p.eta:.0f} s" if p.eta else ""
+            self.post_message(EmbedProgressed(f"embedding {p.done}/{p.total}{rate}{eta}"))
+
+        dense = self.options.make_dense(self.index.index, progress=progress, cancel=lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            vectors = getattr(dense, "vectors", None)
+            self.post_message(DenseReady(dense, getattr(vectors, "reused", 0), getattr(vectors, "embedded", 0), getattr(vectors, "seconds", 0.0)))
+
+    @on(EmbedProgressed)
+    def _embed_progressed(self, event: EmbedProgressed) -> None:
+        if self.recall.dense is None:
+            self.recall.embedding = event.state
+            self._refresh_header()
+
+    @on(DenseReady)
+    def _dense_ready(self, event: DenseReady) -> None:
+        self.recall.set_dense(event.dense)
+        self._refresh_header()
+        if event.embedded:
+            self.notify(f"corpus embedded: {event.embedded} passages in {event.seconds:.0f} s ({event.reused} from the cache)", timeout=6)
+        if self.recall.current in ("dense", "hybrid") or (self.recall.current == "run" and self.recall.default != "bm25"):
+            self._recall_changed()
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
+    def map_recall_run(self) -> None:
+        self.post_message(RunReady(self.options.read_run(self.index.index)))
+
+    @on(RunReady)
+    def _run_ready(self, event: RunReady) -> None:
+        candidates = event.candidates
+        self.recall.run = candidates
+        unknown = candidates.unknown_report()
+        if unknown:
+            self.notify(one_line(unknown, 300), timeout=10)
+        if self.recall.current == "run":
+            self._recall_changed()
+
+    def action_recall_source(self) -> None:
+        """The next recall source: BM25, dense, hybrid, the run file (those configured)."""
+        if len(self.recall.kinds) == 1:
+            self.notify("one recall source here, BM25: start with --embedder MODEL for dense and hybrid, --recall-run FILE for a run")
+            return
+        self.recall.cycle()
+        note = "" if self.recall.ready() else f" · {self.recall.embedding or 'not ready yet'}: BM25 meanwhile"
+        self.notify(f"recall: {self.recall.label()}{note}", timeout=4)
+        self._recall_changed()
+
+    def _recall_changed(self) -> None:
+        """Search the shown query again with the current source; rerank it if it was reranked."""
+        self._recall_generation += 1
+        reranked = self.search.ranked_for is not None
+        self._pane("bm25").set_title(self.recall.pane_title(None))
+        if self.search.ranking or reranked:
+            self._clear_reranked("recall source changed · Enter reranks")
+        if self.search.typed.strip() and self.index is not None:
+            self.search_bm25(self.search.typed, debounce=False, force=True)
+            if reranked:
+                self.request_rerank()
+        if PREFETCH_QUERY_SET and self.index is not None:
+            self.prefetch_query_set()
 
     # -- reranker --------------------------------------------------------------------------
 
@@ -302,37 +405,65 @@ class RerankApp(App[None]):
         self.search_bm25(event.value)
 
     @work(thread=True, exclusive=True, group="bm25", exit_on_error=False, name="bm25")
-    def search_bm25(self, query: str, debounce: bool = True) -> None:
+    def search_bm25(self, query: str, debounce: bool = True, force: bool = False) -> None:
+        """The current recall source's hits for the query, as it is typed. A source too slow
+        to follow each key (its last search took over FOLLOW_KEYS_S: dense on a CPU, say)
+        searches on Enter (`force`) only."""
         worker = get_current_worker()
+        generation, choice = self._recall_generation, self.recall
+        kind = choice.current if choice.ready() else "bm25"
+        if query.strip() and not force and not choice.follows_keys(kind):
+            self.post_message(Bm25Ready(query, [], generation=generation, waiting=True))
+            return
         # Debounce only when searching is slow enough for a burst of keys to queue up work;
         # a fast index answers every key at once (a newer key cancels the older worker).
-        if debounce and self._bm25_seconds > BM25_FAST_S:
+        if debounce and choice.seconds.get(kind, self._bm25_seconds) > BM25_FAST_S:
             time.sleep(BM25_DEBOUNCE_S)
         if worker.is_cancelled or self.index is None:
             return
-        started = time.perf_counter()
-        hits = self.index.index.search(query, self.options.bm25_k) if query.strip() else []
-        self._bm25_seconds = time.perf_counter() - started
+        result = choice.search(self.index.index, query, self.options.bm25_k, self._query_id(query))
+        hits = result.hits
+        if result.kind == "bm25":
+            self._bm25_seconds = result.seconds
         if worker.is_cancelled:
             return
-        self.post_message(Bm25Ready(query, hits))
+        self.post_message(Bm25Ready(query, hits, result, generation))
         # A query reranked before (history, recent queries, the query set) shows its
         # reranked list from the score cache at once; nothing waits for the model here.
         reranker, instruction = self.reranker, self.search.instruction
         if hits and reranker is not None and self.reranker_state == "ready":
             cached = cached_rerank_hits(reranker, query, hits[: self.options.rerank_depth], instruction)
             if cached is not None and not worker.is_cancelled:
-                self.post_message(Reranked(query, instruction, cached[0], cached[1], cached=True))
+                self.post_message(Reranked(query, instruction, cached[0], cached[1], cached=True, source=result.kind, generation=generation))
+
+    def _query_id(self, query: str) -> str | None:
+        """The query set's id of a query, for the run source (None when no run is read)."""
+        if self.recall.run is None or self.recall.current != "run":
+            return None
+        return self.workspace.query_set().id_of(query)
 
     @on(Bm25Ready)
     def _bm25_ready(self, event: Bm25Ready) -> None:
+        if event.generation is not None and event.generation != self._recall_generation:
+            return  # searched with the source before a switch
         had_ranking = self.search.ranked_for is not None
         if not self.search.accept_hits(event.query, event.hits):
             return  # typed on since: a newer search is on its way
         query, hits = event.query, event.hits
         pane = self._pane("bm25")
-        pane.set_title(f"BM25 recall · {len(hits)} hits" if query.strip() else "BM25 recall")
-        pane.set_message("" if hits or not query.strip() else "no passage shares a term with the query")
+        self._recall_result = event.result
+        if event.result is not None or event.waiting or not query.strip():
+            pane.set_title(self.recall.pane_title(event.result, query))
+        else:  # hits handed over from the query set: its own source's
+            pane.set_title(f"{self.recall.label()} recall · {len(hits)} hits")
+        if event.waiting:
+            took = self.recall.seconds.get(self.recall.current, 0.0)
+            pane.set_message(f"{self.recall.label()} takes {took:.2f} s a query: Enter searches")
+        elif hits or not query.strip():
+            pane.set_message("")
+        else:
+            kind = event.result.kind if event.result is not None else "bm25"
+            pane.set_message("no passage shares a term with the query" if kind == "bm25" else f"{self.recall.label(kind)} found nothing")
         pane.table.show(hits, self.label_of, keep_cursor=query == pane.table.shown_for)
         pane.table.shown_for = query
         if had_ranking and self.search.ranked_for is None:
@@ -357,6 +488,8 @@ class RerankApp(App[None]):
         if query:
             self._main.query_one("#query", QueryInput).remember(query)
             self._attempt(self.search.remember_query, query)
+            if not self.recall.follows_keys(self.recall.current) and self.index is not None:
+                self.search_bm25(event.value, debounce=False, force=True)  # a source that searches on Enter
         self.request_rerank()
 
     def action_rerank(self) -> None:
@@ -375,16 +508,24 @@ class RerankApp(App[None]):
             self._pending_rerank = True
             return
         self._pending_rerank = False
-        hits = self.index.index.search(query, self.options.rerank_depth)
-        if not hits:
-            self._clear_reranked("nothing to rerank: BM25 found no passage")
-            return
-        self._pane("rerank").set_message(f"reranking {len(hits)} passages…")
-        self.rerank(query, self.search.instruction, hits)
+        self._pane("rerank").set_message(f"reranking the top {self.options.rerank_depth} of {self.recall.label()}…")
+        self.rerank(query, self.search.instruction)
 
     @work(thread=True, exclusive=True, group="rerank", exit_on_error=False, name="rerank")
-    def rerank(self, query: str, instruction: str, hits: list[Hit]) -> None:
+    def rerank(self, query: str, instruction: str) -> None:
+        """Rerank the current recall source's top `rerank_depth` (searched here: the source may
+        be dense, and the left pane may show fewer)."""
         worker = get_current_worker()
+        generation = self._recall_generation
+        result = self.recall.search(self.index.index, query, self.options.rerank_depth, self._query_id(query))
+        hits = result.hits
+        if worker.is_cancelled:
+            return
+        if not hits:
+            what = "BM25 found no passage" if result.kind == "bm25" else f"{self.recall.label(result.kind)} found nothing"
+            self.call_from_thread(self._nothing_to_rerank, query, generation, f"nothing to rerank: {what}")
+            return
+        self.post_message(RerankWaiting(len(hits), starting=True))
         try:
             ranked, stats = rerank_hits(
                 self.reranker, query, hits, instruction,
@@ -394,23 +535,33 @@ class RerankApp(App[None]):
         except RerankCancelled:
             return
         if not worker.is_cancelled:
-            self.post_message(Reranked(query, instruction, ranked, stats))
+            self.post_message(Reranked(query, instruction, ranked, stats, source=result.kind, generation=generation))
+
+    def _nothing_to_rerank(self, query: str, generation: int, message: str) -> None:
+        if query == self.search.typed and generation == self._recall_generation:
+            self._clear_reranked(message)
 
     @on(RerankWaiting)
     def _rerank_waiting(self, event: RerankWaiting) -> None:
+        if event.starting:
+            self._pane("rerank").set_message(f"reranking {event.passages} passages…")
+            return
         self._pane("rerank").set_message(
             f"waiting for the model to drop the previous request (at its next batch) · then reranking {event.passages} passages…"
         )
 
     @on(Reranked)
     def _reranked(self, event: Reranked) -> None:
+        if event.generation is not None and event.generation != self._recall_generation:
+            return  # the recall source changed since
         if not self.search.accept_ranking(event.query, event.instruction, event.ranking, event.stats):
             return  # stale: the user moved on
         if not event.cached:
             self._attempt(self.search.record_try)
         pane = self._pane("rerank")
         stale = " · instruction edited, reranking soon" if self.search.ranking_is_stale else ""
-        pane.set_title(f"Qwen3 reranked · top {len(event.ranking)}{stale}")
+        source = "" if event.source == "bm25" else f" of {self.recall.label(event.source)}"
+        pane.set_title(f"Qwen3 reranked · top {len(event.ranking)}{source}{stale}")
         pane.set_message("")
         pane.table.show(event.ranking, self.label_of, keep_cursor=event.query == pane.table.shown_for)
         pane.table.shown_for = event.query
@@ -765,32 +916,55 @@ class RerankApp(App[None]):
             config=self._snapshot_config(),
             sides=sides,
             hits_cache=self._query_set_hits(),
+            recall=None if self.index is None else self._query_set_recall(),
+            recall_name=self.recall.short() if self.recall.ready() else "BM25",
         )
         self.push_screen(screen, self.open_query)
 
     @work(thread=True, exclusive=True, group="qs-prefetch", exit_on_error=False, name="qs-prefetch")
     def prefetch_query_set(self) -> None:
-        """BM25 for the query set's queries once the index is open, in the background, so the
-        query-set screen opens with them (0.5 s of BM25 at 500 queries and 100k passages)."""
+        """BM25 (or the run) for the query set's queries once the index is open, in the
+        background, so the query-set screen opens with them (0.5 s of BM25 at 500 queries and
+        100k passages). Dense sources are searched when the screen opens, with its progress."""
         worker = get_current_worker()
-        hits = self._query_set_hits()
+        if self.recall.current in ("dense", "hybrid") or self.index is None:
+            return
+        hits, recall = self._query_set_hits(), self._query_set_recall()
         for entry in self.workspace.query_set():
             if worker.is_cancelled:
                 return
-            if entry.id not in hits and self.index is not None:
-                hits[entry.id] = self.index.index.search(entry.text, max(self.options.bm25_k, self.options.rerank_depth))
+            if entry.id not in hits:
+                hits[entry.id] = recall(entry.id, entry.text, max(self.options.bm25_k, self.options.rerank_depth))
+
+    def _query_set_recall(self):
+        """(query id, text, k) → hits of the current recall source (BM25 until it is ready)."""
+        return self.recall.hits_of(self.index.index, self.recall.current if self.recall.ready() else "bm25")
 
     def _query_set_hits(self) -> dict[str, list[Hit]]:
-        """BM25's hits of the query set's queries, kept while the index and the set's texts
-        stay the same: reopening the query set skips BM25 (query id → hits)."""
-        key = (id(self.index), tuple((e.id, e.text) for e in self.workspace.query_set()))
+        """The recall source's hits of the query set's queries, kept while the index, the source
+        and the set's texts stay the same: reopening the query set skips recall (query id → hits)."""
+        kind = self.recall.current if self.recall.ready() else "bm25"
+        key = (id(self.index), self.recall.key(kind), tuple((e.id, e.text) for e in self.workspace.query_set()))
         if getattr(self, "_hits_key", None) != key:
             self._hits_key, self._hits = key, {}
         return self._hits
 
     def _snapshot_config(self) -> dict:
-        params = self.index.index.params if self.index is not None else None
-        recall = {"engine": "bm25s"} if params is None else {"k1": params.k1, "b": params.b, **({"method": params.method} if hasattr(params, "method") else {})}
+        """What a snapshot saved from the query set records: the recall source the screen
+        ranked with (recall_config's form), the model, depths and instruction."""
+        from rerank_tui.session.recall_config import recall_config, run_description
+
+        choice = self.recall
+        kind = choice.current if choice.ready() else "bm25"
+        run = None
+        if kind == "run":
+            run = run_description(choice.run.source, choice.run, [e.id for e in self.workspace.query_set()])
+            run["fallback"] = choice.default  # what the queries the run lacks got
+        recall = recall_config(
+            kind, self.index.index if self.index is not None else None,
+            embedder=choice.dense.embedder if kind in ("dense", "hybrid") else None,
+            fusion=choice.fusion if kind == "hybrid" else None, run=run, query_instruction=choice.query_instruction,
+        )
         return {
             "corpus": self.options.source,
             "recall": recall,
@@ -815,7 +989,8 @@ class RerankApp(App[None]):
         if chosen.hits:
             self.post_message(Bm25Ready(chosen.text, chosen.hits))
         if chosen.ranking and chosen.instruction == self.search.instruction:
-            self.post_message(Reranked(chosen.text, chosen.instruction, chosen.ranking, _cached_stats(chosen.ranking), cached=True))
+            source = self.recall.current if self.recall.ready() else "bm25"
+            self.post_message(Reranked(chosen.text, chosen.instruction, chosen.ranking, _cached_stats(chosen.ranking), cached=True, source=source))
         else:
             self.search_bm25(chosen.text, debounce=False)
             self.request_rerank()
@@ -906,6 +1081,15 @@ class RerankApp(App[None]):
         elif worker.name == "index":
             self.index_state = "failed"
             self._pane("bm25").set_message(Text(f"Cannot open the corpus: {one_line(str(error), 300)}"), error=True)
+        elif worker.name == "embed":
+            from rerank_tui.embed.errors import EmbedCancelled
+
+            if isinstance(error, EmbedCancelled):
+                return
+            self.recall.embedding = f"failed: {one_line(str(error) or type(error).__name__, 200)}"
+            self._refresh_header()
+            self.notify(f"Embedding the corpus failed: {one_line(str(error) or type(error).__name__, 300)} · BM25 keeps working",
+                        severity="error", timeout=12)
         elif worker.name == "rerank":
             message = Text(f"Rerank failed: {one_line(str(error) or type(error).__name__, 400)}")
             self._pane("rerank").set_message(message, error=True)

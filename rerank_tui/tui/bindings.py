@@ -37,6 +37,7 @@ APP_BINDINGS = [
     _binding("slash", "focus_query", "Query", "focus_query_slash", "Jump to the query box, from a result pane", show=False),
     _binding("ctrl+e", "query_set", "Query set", "query_set", "The query set: every query with its metrics; sort, filter, compare, snapshot", priority=True),
     _binding("ctrl+n", "query_note", "Note", "query_note", "Add the query to the set, with a note (its information need)", show=False, priority=True),
+    _binding("f2", "recall_source", "Recall", "recall_source", "Next recall source: BM25, dense, hybrid, the --recall-run file (those configured)", show=False, priority=True),
     _binding("f3", "scratch", "Scratch", "scratch", "Score pasted documents with the instruction and model: the prompt, its tokens, any cut", show=False, priority=True),
 ]
 

@@ -39,28 +39,65 @@ class RerankerLoaded(Message):
 
 
 class Bm25Ready(Message):
-    """BM25's hits for `query` (the query box may have moved on since)."""
+    """The recall source's hits for `query` (the query box may have moved on since).
 
-    def __init__(self, query: str, hits: list[Hit]) -> None:
+    `result` says which source gave them (None: BM25, as from the query set); `generation`
+    is the app's recall generation when the search started (a source switch since makes it
+    stale); `waiting`: the source is too slow to follow each key, Enter searches."""
+
+    def __init__(self, query: str, hits: list[Hit], result=None, generation: int | None = None, waiting: bool = False) -> None:
         super().__init__()
         self.query, self.hits = query, hits
+        self.result, self.generation, self.waiting = result, generation, waiting
 
 
 class RerankWaiting(Message):
-    """A rerank waits for the model to finish (or drop) the previous request."""
+    """A rerank waits for the model to finish (or drop) the previous request, or (`starting`)
+    has its passages and starts."""
 
-    def __init__(self, passages: int) -> None:
+    def __init__(self, passages: int, starting: bool = False) -> None:
         super().__init__()
-        self.passages = passages
+        self.passages, self.starting = passages, starting
 
 
 class Reranked(Message):
     """The reranked order of `query`'s hits for `instruction`."""
 
-    def __init__(self, query: str, instruction: str, ranking: list[RerankedHit], stats: RerankStats, cached: bool = False) -> None:
+    def __init__(
+        self, query: str, instruction: str, ranking: list[RerankedHit], stats: RerankStats, cached: bool = False,
+        source: str = "bm25", generation: int | None = None,
+    ) -> None:
         super().__init__()
         self.query, self.instruction, self.ranking, self.stats = query, instruction, ranking, stats
         self.cached = cached  # from the score cache alone (shown at once, not a new try)
+        self.source, self.generation = source, generation  # the recall source reranked, and its generation
+
+
+class EmbedProgressed(Message):
+    """How far embedding the corpus has come ("embedding 1200/5000 · 830/s · ETA 5 s")."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__()
+        self.state = state
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EmbedProgressed)
+
+
+class DenseReady(Message):
+    """The corpus's vectors are ready: dense and hybrid recall work (`dense`: a DenseRecall)."""
+
+    def __init__(self, dense, reused: int = 0, embedded: int = 0, seconds: float = 0.0) -> None:
+        super().__init__()
+        self.dense, self.reused, self.embedded, self.seconds = dense, reused, embedded, seconds
+
+
+class RunReady(Message):
+    """The --recall-run file mapped onto the index (`candidates`: a RunCandidates)."""
+
+    def __init__(self, candidates) -> None:
+        super().__init__()
+        self.candidates = candidates
 
 
 class LabelsSaved(Message):

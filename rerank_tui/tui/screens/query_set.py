@@ -90,6 +90,8 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         config: dict,
         sides: dict[str, Side] | None = None,
         hits_cache: dict[str, list[Hit]] | None = None,
+        recall=None,
+        recall_name: str = "BM25",
     ) -> None:
         super().__init__()
         self.workspace, self.index, self.reranker = workspace, index, reranker
@@ -98,7 +100,9 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.depth, self.rerank_depth = depth, rerank_depth
         self.config = config
         self.sides = sides or {}  # what ctrl+b offers: name → Side
-        self.hits_cache = hits_cache  # query id → BM25 hits, kept by the app across openings
+        self.hits_cache = hits_cache  # query id → the recall source's hits, kept by the app across openings
+        self.recall = recall  # (query id, text, k) → hits; None: BM25
+        self.recall_name = recall_name  # the recall column's header: BM25, dense, hybrid, run
         self.query_set = workspace.query_set()
         self.runs: dict[str, QueryRun] = {}
         self.pending: set[str] = set()
@@ -160,6 +164,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         widths["query"] = max(12, width - fixed - 4)
         self.widths = widths
         labels = {c: Text(c) for c in self.columns}
+        labels["BM25"] = Text(self.recall_name[: widths["BM25"]])
         if self.reranker_state == "off":
             labels["rerank"] = Text("–")
         table.add_column(self._row_text(labels, style="bold"), key="row")
@@ -176,7 +181,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         for run in rank_query_set(
             self.index, self.query_set.entries, reranker=reranker, instruction=self.instruction,
             depth=self.depth, rerank_depth=self.rerank_depth, cancel=lambda: worker.is_cancelled,
-            hits_of=self.hits_cache,
+            hits_of=self.hits_cache, recall=self.recall,
         ):
             batch.append(run)
             searched += 1
@@ -206,12 +211,12 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         if done:
             self.filled_at = time.perf_counter()
             if self.reranker_state == "off":
-                self._status(f"{total} queries · the reranker is off (--no-rerank): BM25's numbers only")
+                self._status(f"{total} queries · the reranker is off (--no-rerank): {self.recall_name}'s numbers only")
             elif reranking:
                 cached = sum(1 for r in self.runs.values() if r.from_cache)
                 self._status(f"{total} queries ranked · {cached} from the score cache, {ranked - cached} by the model")
             else:
-                self._status(f"{total} queries · the reranker is {self.reranker_state}: BM25's numbers only for now")
+                self._status(f"{total} queries · the reranker is {self.reranker_state}: {self.recall_name}'s numbers only for now")
         else:
             self._status(f"ranking… {len(self.runs)}/{total} searched · {ranked} reranked · {len(self.pending)} waiting for the model")
 
@@ -227,6 +232,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         for run in rank_query_set(
             self.index, entries, reranker=self.reranker, instruction=side.instruction,
             depth=self.depth, rerank_depth=self.rerank_depth, cancel=lambda: worker.is_cancelled, hits_of=hits_of,
+            recall=self.recall,
         ):
             if run.ranking is not None:
                 batch.append(run)
@@ -482,7 +488,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         a_rows = run.ranking if run.ranking is not None else None
         a = SideList.from_ranking(f"A · {self.instruction_name}", run.hits, a_rows, self.rerank_depth)
         if self.other is None:
-            b = SideList.from_hits("BM25 recall", run.hits)
+            b = SideList.from_hits(f"{self.recall_name} recall", run.hits)
             a, b = b, a
         elif row.entry.id in self.other_rankings:
             b = SideList.from_ranking(f"B · {self.other.name}", run.hits, self.other_rankings[row.entry.id], self.rerank_depth)
@@ -556,5 +562,5 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         except (ValueError, OSError, WorkspaceFileError) as exc:
             self.app.notify(f"snapshot NOT saved: {exc}", severity="error", timeout=10)
             return
-        self.app.notify(f"saved snapshot {snapshot.name}: {len(entries)} queries ({'reranked' if reranked else 'BM25'})")
+        self.app.notify(f"saved snapshot {snapshot.name}: {len(entries)} queries ({'reranked' if reranked else self.recall_name})")
         self.sides[f"snapshot {snapshot.name}"] = Side(f"snapshot {snapshot.name}", runs=snapshot.run)

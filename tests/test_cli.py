@@ -249,3 +249,55 @@ def test_timeout_is_parsed_in_seconds():
 
     assert build_parser().parse_args(["search", "x", "q", "--timeout", "2.5"]).timeout == 2.5
     assert build_parser().parse_args(["tui", "x"]).timeout is None  # the backend's default (60 s)
+
+
+def test_a_mistyped_command_suggests_the_nearest(capsys):
+    code, _, err = run(capsys, "serach", "query")
+    assert code == 2 and "unknown command 'serach': did you mean 'search'?" in err
+
+
+def test_the_app_refuses_without_a_terminal(capsys, folder, tmp_path):
+    code, _, err = run(capsys, "tui", folder, "--no-rerank", "--workspace", tmp_path / "ws")  # pytest's stdout is no terminal
+    assert code == 2 and err.count("\n") == 1 and "needs a terminal" in err
+
+
+def test_the_app_refuses_term_dumb(capsys, folder, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    code, _, err = run(capsys, "tui", folder, "--no-rerank", "--workspace", tmp_path / "ws")
+    assert code == 2 and "TERM=dumb" in err
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "rerank_tui", "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("rerank-tui ")
+
+
+def test_failures_at_run_time_exit_1_and_ctrl_c_130(capsys, monkeypatch):
+    from rerank_tui.cli import headless
+    from rerank_tui.cli.errors import RunFailure
+
+    def down(args):
+        raise RunFailure("the server at http://127.0.0.1:9 is not answering")
+
+    monkeypatch.setattr(headless, "cmd_search", down)
+    code, _, err = run(capsys, "search", "x", "q")
+    assert code == 1 and err == "rerank-tui: error: the server at http://127.0.0.1:9 is not answering\n"
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(headless, "cmd_search", interrupted)
+    code, _, err = run(capsys, "search", "x", "q")
+    assert code == 130 and "interrupted" in err
+
+
+def test_a_server_that_is_down_exits_1(capsys, folder, tmp_path):
+    code, _, err = run(capsys, "search", folder, "workers", "--rerank", "--url", "http://127.0.0.1:9", "--workspace", tmp_path / "ws")
+    assert code == 1 and err.startswith("rerank-tui: error: cannot reach the rerank server") and err.count("\n") == 1

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from rerank_tui.cli.errors import UserError, reading
+from rerank_tui.cli.errors import UserError, model_error, reading
 from rerank_tui.safe_text import json_line, one_line
 
 
@@ -175,7 +175,7 @@ def cmd_search(args) -> int:
         try:
             ranked, _ = rerank_hits(reranker, text, hits[: args.rerank_depth], instruction)
         except Exception as exc:  # a RerankerError carries its hint; anything else is a bug report
-            raise UserError(f"rerank failed: {exc}") from None
+            raise model_error(exc, "rerank failed: ") from None
         results.append((qid, text, hits[:k], ranked[:k]))
     seconds = time.perf_counter() - started
 
@@ -242,7 +242,7 @@ def make_embedder(args):
     try:
         embedder = build_embedder(args.embed_backend, args.embedder, url=args.embed_url)
     except EmbedderError as exc:
-        raise UserError(str(exc)) from None
+        raise model_error(exc) from None
     except (ValueError, OSError) as exc:
         raise UserError(f"cannot build the embedder: {exc}") from None
     for note in getattr(embedder, "notes", ()):
@@ -283,7 +283,7 @@ def dense_for(args, index, kinds) -> object | None:
     try:
         return dense_recall(index, embedder, corpus=corpus_name(args), progress=progress)
     except EmbedderError as exc:
-        raise UserError(f"embedding failed: {exc}") from None
+        raise model_error(exc, "embedding failed: ") from None
     finally:
         clear_progress(progress)
 
@@ -312,7 +312,7 @@ def make_reranker(args):
     try:
         return reranker_factory(args, on_note=note_to_stderr)()
     except RerankerError as exc:
-        raise UserError(str(exc)) from None
+        raise model_error(exc) from None
     except (ValueError, OSError) as exc:
         raise UserError(f"cannot build the reranker: {exc}") from None
 

@@ -23,6 +23,7 @@ def cmd_tui(args) -> int:
         raise UserError("-k and --rerank-depth must be positive")
     opener = index_opener(args)
     recall, make_dense, read_run = recall_sources(args)
+    refuse_without_terminal()
     workspace = Workspace.open(args.workspace)
     instruction, preset = resolve_instruction(args, workspace.presets)
 
@@ -108,3 +109,17 @@ def recall_sources(args):
             return run_candidates(run, index)
 
     return recall, make_dense, read_run
+
+
+def refuse_without_terminal() -> None:
+    """The app draws on a terminal: with standard output piped or redirected, or TERM=dumb,
+    say so in one line instead of filling a file with escape codes (or hanging a script)."""
+    import os
+    import sys
+
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        raise UserError("the app needs a terminal (standard input and output are not one); "
+                        "for scripts use `rerank-tui search`, `eval` or `score`")
+    if os.environ.get("TERM", "") == "dumb":
+        raise UserError("the app cannot draw on TERM=dumb; use a terminal such as xterm-256color, "
+                        "or `rerank-tui search`, `eval` or `score` for scripts")

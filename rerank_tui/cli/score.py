@@ -9,7 +9,7 @@ the input, 0-based) and the document's first line; `--json` prints one object pe
 
 from __future__ import annotations
 
-from rerank_tui.cli.errors import UserError, reading
+from rerank_tui.cli.errors import UserError, model_error, reading
 from rerank_tui.safe_text import json_line, one_line
 
 FIRST_LINE_WIDTH = 100
@@ -75,7 +75,7 @@ def cmd_score(args) -> int:
     try:
         scored, _ = score_documents(reranker, query, documents, instruction)
     except Exception as exc:  # a RerankerError carries its hint; anything else is a bug report
-        raise UserError(f"rerank failed: {exc}") from None
+        raise model_error(exc, "rerank failed: ") from None
     finally:
         reranker.close()
     if args.json:

@@ -15,7 +15,7 @@ import math
 import sys
 from pathlib import Path
 
-from rerank_tui.cli.errors import UserError, reading
+from rerank_tui.cli.errors import UserError, model_error, reading
 from rerank_tui.safe_text import json_line, one_line
 
 
@@ -163,9 +163,9 @@ def _save(args) -> int:
             hits_of=hits_of, recall_name=recall["kind"],
         )
     except RerankerError as exc:
-        raise UserError(f"rerank failed: {exc}") from None
+        raise model_error(exc, "rerank failed: ") from None
     except EmbedderError as exc:  # a query's vector (dense, hybrid)
-        raise UserError(f"embedding failed: {exc}") from None
+        raise model_error(exc, "embedding failed: ") from None
     finally:
         clear_progress(progress)
     snapshot = save_snapshot(args.workspace, args.name, config, dict(queries), results[-1].run, replace=args.replace)

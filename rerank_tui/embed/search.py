@@ -1,12 +1,15 @@
 """Dense and hybrid recall as `Hit`s: the embed layer's tie between vectors and recall.
 
     vectors = embed_corpus(passages, embedder, corpus=source)       # cached, resumable
-    dense = DenseRecall(embedder, passages, vectors.matrix)
+    dense = DenseRecall(embedder, passages, vectors)                 # exact, or approximate when big
     dense.search(query, k=100, instruction=None)                     # [Hit], best first
     fuse_hits([bm25.search(query, 100), dense.search(query, 100)], method="rrf", k=60)
     fuse_hits([...], method="linear", alpha=0.5)                     # alpha: weight on dense
 
 `Hit.index` is the passage's position in `passages`, as for BM25, so the two fuse by it.
+Search is exact up to `approximate_above` rows (default `DEFAULT_APPROXIMATE_ABOVE`; 0 or None:
+always exact), and above it goes through an approximate index whose candidates are re-scored
+exactly (`recall.approximate`), kept in the cache beside the vectors when given `CorpusVectors`.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rerank_tui.recall.dense import DenseIndex
+from rerank_tui.recall.approximate import DEFAULT_APPROXIMATE_ABOVE
 from rerank_tui.recall.fusion import DEFAULT_RRF_K, linear, rrf
 from rerank_tui.recall.index import Hit
 
 from .base import Cancel
+from .vectors import CorpusVectors
 
 FUSION_METHODS = ("rrf", "linear")
 
@@ -27,12 +31,17 @@ FUSION_METHODS = ("rrf", "linear")
 class DenseRecall:
     """`search(query, k)` over the vectors of `passages` (row i is passage i)."""
 
-    def __init__(self, embedder, passages: Sequence, matrix: np.ndarray):
-        if len(passages) != matrix.shape[0]:
-            raise ValueError(f"{len(passages)} passages for {matrix.shape[0]} vectors")
+    def __init__(self, embedder, passages: Sequence, matrix: np.ndarray | CorpusVectors, *,
+                 approximate_above: int | None = DEFAULT_APPROXIMATE_ABOVE, cancel: Cancel = None):
+        """`matrix`: the passages' vectors, as `embed_corpus` returns them (an approximate index
+        is then read from, or stored in, the cache beside them) or a bare n × dims matrix (one
+        is built in memory). `cancel` can stop the building of an approximate index."""
+        vectors = matrix if isinstance(matrix, CorpusVectors) else CorpusVectors(matrix, 0, 0, 0.0)
+        if len(passages) != vectors.matrix.shape[0]:
+            raise ValueError(f"{len(passages)} passages for {vectors.matrix.shape[0]} vectors")
         self.embedder = embedder
         self.passages = passages
-        self.index = DenseIndex(matrix)
+        self.index = vectors.index(approximate_above=approximate_above, cancel=cancel)
 
     def __len__(self) -> int:
         return len(self.passages)

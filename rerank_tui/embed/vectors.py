@@ -13,10 +13,14 @@ Layout, every file written to a temporary name, fsynced and renamed into place:
     c000001.npy        float32 rows × dims: one chunk of vectors
     c000001.keys       rows × 20 bytes: the SHA-1 of each row's text
     matrix.npy         float32 n × dims, one row per passage in corpus order, memory-mapped
+    ann1-<order>.faiss the approximate index of that matrix (only above `approximate_above`
+                       rows), named by the matrix's order digest, memory-mapped when reopened
 
 Embedding writes a chunk (`chunk_rows` texts) at a time and commits it in the manifest, so a
 kill loses at most the chunk in flight and the next run embeds only what is still missing;
-`cancel` stops between batches with the same guarantee. Files the manifest does not name
+`cancel` stops between batches with the same guarantee. The approximate index is built the
+first time a big matrix is searched (`CorpusVectors.index`) and kept until the matrix's order
+changes; one that cannot be read is built again. Files the manifest does not name
 (an interrupted chunk) are removed on the next run. When dead rows (texts no longer in the
 corpus) outnumber live ones, the live rows are rewritten into fresh chunks. One process at a
 time embeds into a store (a file lock); a store that cannot be read is emptied and rebuilt,
@@ -37,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rerank_tui.recall.approximate import DEFAULT_APPROXIMATE_ABOVE, ApproximateIndex, use_approximate
 from rerank_tui.recall.dense import DenseIndex
 from rerank_tui.recall.index import index_text
 
@@ -45,11 +50,18 @@ from .base import Cancel, EmbedStats, raise_if_cancelled
 STORE_VERSION = 1
 DEFAULT_CHUNK_ROWS = 1024
 KEY_BYTES = 20  # SHA-1
+ANN_PREFIX = "ann1-"  # the approximate index's file: ANN_PREFIX + the matrix's order digest + ".faiss"
 
 
 def text_key(text: str) -> bytes:
     """The SHA-1 of a text as embedded: what a vector is filed under."""
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def text_keys(texts: Sequence[str]) -> list[bytes]:
+    """`text_key` of each text (one loop without a call per text: a warm reopen hashes them all)."""
+    sha1 = hashlib.sha1
+    return [sha1(t.encode("utf-8", "surrogatepass")).digest() for t in texts]
 
 
 def passage_texts(passages) -> list[str]:
@@ -117,9 +129,20 @@ class CorpusVectors:
     seconds: float
     stats: EmbedStats = field(default_factory=EmbedStats)
     location: Path | None = None
+    order: str | None = None  # the SHA-1 of the rows' text keys in order (None when empty)
 
-    def index(self, ids: Sequence | None = None) -> DenseIndex:
-        return DenseIndex(self.matrix, ids)
+    def index(
+        self, ids: Sequence | None = None, *, approximate_above: int | None = DEFAULT_APPROXIMATE_ABOVE,
+        cancel: Cancel = None,
+    ) -> DenseIndex | ApproximateIndex:
+        """Exact search over the matrix, or with more rows than `approximate_above` (0 or None:
+        always exact) the approximate index, read from beside the matrix or built and stored
+        there (in memory only for vectors that have no store). Same `search(vector, k)`."""
+        if not use_approximate(len(self.matrix), approximate_above):
+            return DenseIndex(self.matrix, ids)
+        if self.location is None or self.order is None:
+            return ApproximateIndex.build(self.matrix, ids, on_batch=_check(cancel))
+        return _approximate_index(Path(self.location), self.order, self.matrix, ids, cancel)
 
 
 @dataclass
@@ -172,7 +195,7 @@ class VectorStore:
             raise ValueError(f"the embedder makes {embedder.dims}-dimensional vectors, the store holds {self.dims}")
         started = time.perf_counter()
         texts = list(texts)
-        keys = [text_key(t) for t in texts]
+        keys = text_keys(texts)
         stats = EmbedStats(tokens=0)
         with self._locked(cancel):
             state = self._load(repair=True)
@@ -208,7 +231,8 @@ class VectorStore:
             if len(state.where) - len(live) > max(len(live), self.chunk_rows):
                 self._compact(state, list(dict.fromkeys(keys)))
             matrix = self._matrix(state, keys)
-        return CorpusVectors(matrix, reused, len(todo_keys), time.perf_counter() - started, stats, self.path)
+        order = _order_of(keys) if keys else None
+        return CorpusVectors(matrix, reused, len(todo_keys), time.perf_counter() - started, stats, self.path, order)
 
     def clear(self) -> None:
         """Forget every vector of this store."""
@@ -249,8 +273,9 @@ class VectorStore:
                 continue
             position = len(state.chunks)
             state.chunks.append({"name": name, "rows": rows})
-            for row in range(rows):
-                state.where[keys[row * KEY_BYTES : (row + 1) * KEY_BYTES]] = (position, row)
+            state.where.update(
+                zip((keys[i : i + KEY_BYTES] for i in range(0, rows * KEY_BYTES, KEY_BYTES)), zip([position] * rows, range(rows)))
+            )
         if repair:
             if broken:
                 state.matrix = None
@@ -338,7 +363,7 @@ class VectorStore:
         """The search matrix for `keys` in order, reused when the stored one has that order."""
         if not keys:
             return np.zeros((0, self.dims), dtype=np.float32)
-        order = hashlib.sha1(b"".join(keys)).hexdigest()
+        order = _order_of(keys)
         target = self.path / "matrix.npy"
         current = state.matrix or {}
         if current.get("order") == order and current.get("rows") == len(keys):
@@ -363,26 +388,74 @@ class VectorStore:
         _fsync_dir(self.path)
         state.matrix = {"order": order, "rows": len(keys)}
         self._save_manifest(state)
+        _remove_approximate(self.path, keep=order)  # an index of another order is of no use now
         return np.load(target, mmap_mode="r")
 
     # -- locking ------------------------------------------------------------------------------
-    @contextmanager
-    def _locked(self, cancel: Cancel) -> Iterator[None]:
-        """One process (and thread) at a time writes a store; a waiting call sees its cancel."""
-        from filelock import FileLock, Timeout
+    def _locked(self, cancel: Cancel):
+        return _store_lock(self.path, cancel)
 
-        self.path.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.path / ".lock"))
-        while True:
-            try:
-                lock.acquire(timeout=-1 if cancel is None else 0.1)
-                break
-            except Timeout:
-                raise_if_cancelled(cancel)
+
+@contextmanager
+def _store_lock(folder: Path, cancel: Cancel) -> Iterator[None]:
+    """One process (and thread) at a time writes a store; a waiting call sees its cancel."""
+    from filelock import FileLock, Timeout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / ".lock"))
+    while True:
         try:
-            yield
-        finally:
-            lock.release()
+            lock.acquire(timeout=-1 if cancel is None else 0.1)
+            break
+        except Timeout:
+            raise_if_cancelled(cancel)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _order_of(keys: Sequence[bytes]) -> str:
+    """The digest of a matrix's row order: the SHA-1 of its rows' text keys, in order."""
+    return hashlib.sha1(b"".join(keys)).hexdigest()
+
+
+def _approximate_path(folder: Path, order: str) -> Path:
+    return folder / f"{ANN_PREFIX}{order}.faiss"
+
+
+def _remove_approximate(folder: Path, *, keep: str | None = None) -> None:
+    """Delete the approximate indexes of other matrices than the one of order `keep`."""
+    wanted = None if keep is None else _approximate_path(folder, keep).name
+    for entry in folder.glob(f"{ANN_PREFIX}*.faiss"):
+        if entry.name != wanted:
+            try:
+                entry.unlink(missing_ok=True)
+            except OSError:  # still mapped by a process where that forbids it: the next change removes it
+                pass
+
+
+def _approximate_index(folder: Path, order: str, matrix: np.ndarray, ids, cancel: Cancel) -> ApproximateIndex:
+    """The stored approximate index of the matrix of order `order`, or a new one built and
+    stored atomically (under the store's lock, so two processes build it once)."""
+    path = _approximate_path(folder, order)
+    with _store_lock(folder, cancel):
+        if path.exists():
+            try:
+                return ApproximateIndex.read(path, matrix, ids)
+            except (OSError, ValueError):
+                path.unlink(missing_ok=True)  # unreadable or for another shape: build it again
+        index = ApproximateIndex.build(matrix, ids, on_batch=_check(cancel))
+        _atomic_write(path, index.write)
+        _remove_approximate(folder, keep=order)
+    return index
+
+
+def _check(cancel: Cancel):
+    """A between-batches callback that stops a build (EmbedCancelled) once `cancel` says so."""
+    if cancel is None:
+        return None
+    return lambda done, total: raise_if_cancelled(cancel)
 
 
 def embed_corpus(

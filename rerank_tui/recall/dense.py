@@ -39,11 +39,7 @@ class DenseIndex:
 
     def scores(self, query_vector) -> np.ndarray:
         """The score of every row (float32, length n)."""
-        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
-        if q.shape[0] != self.dims:
-            raise ValueError(f"query vector has {q.shape[0]} dimensions, the index {self.dims}")
-        if not np.isfinite(q).all():
-            raise ValueError("query vector has NaN or infinite values")
+        q = query_vector_of(query_vector, self.dims)
         if len(self) == 0:
             return np.zeros(0, dtype=np.float32)
         return np.asarray(self.matrix @ q, dtype=np.float32)
@@ -52,6 +48,16 @@ class DenseIndex:
         """The k best rows as (row, score), best first; equal scores keep row order."""
         scores = self.scores(query_vector)
         return top_k(scores, k)
+
+
+def query_vector_of(query_vector, dims: int) -> np.ndarray:
+    """The query as a contiguous float32 vector of `dims` finite values (ValueError if not)."""
+    q = np.ascontiguousarray(np.asarray(query_vector, dtype=np.float32).reshape(-1))
+    if q.shape[0] != dims:
+        raise ValueError(f"query vector has {q.shape[0]} dimensions, the index {dims}")
+    if not np.isfinite(q).all():
+        raise ValueError("query vector has NaN or infinite values")
+    return q
 
 
 def top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from rerank_tui.embed.search import FUSION_METHODS, DenseRecall, fuse_hits
 from rerank_tui.embed.vectors import embed_corpus
+from rerank_tui.recall.approximate import DEFAULT_APPROXIMATE_ABOVE
 from rerank_tui.recall.index import Hit, Index
 
 RECALL_KINDS = ("bm25", "dense", "hybrid")
@@ -43,10 +44,15 @@ class Fusion:
         return f"rrf k={self.rrf_k:g}" if self.method == "rrf" else f"linear alpha={self.alpha:g}"
 
 
-def dense_recall(index: Index, embedder, *, corpus: str, progress=None, cancel=None) -> DenseRecall:
-    """The corpus's vectors (cached; only new or changed passages are embedded) behind a search."""
+def dense_recall(
+    index: Index, embedder, *, corpus: str, progress=None, cancel=None,
+    approximate_above: int | None = DEFAULT_APPROXIMATE_ABOVE,
+) -> DenseRecall:
+    """The corpus's vectors (cached; only new or changed passages are embedded) behind a search:
+    exact, or with more passages than `approximate_above` (0 or None: always exact) an
+    approximate index kept in the cache beside the vectors (built on first use)."""
     vectors = embed_corpus(index.passages, embedder, corpus=corpus, progress=progress, cancel=cancel)
-    dense = DenseRecall(embedder, index.passages, vectors.matrix)
+    dense = DenseRecall(embedder, index.passages, vectors, approximate_above=approximate_above, cancel=cancel)
     dense.vectors = vectors  # what was reused and what embedded, for reports
     return dense
 

@@ -48,3 +48,38 @@ def test_hybrid_fusion_of_bm25_and_dense_hits(st_bert, passages, tmp_path):
     assert [h.index for h in only_dense] == [h.index for h in semantic][:5]
     with pytest.raises(ValueError):
         fuse_hits([lexical, semantic], method="max")
+
+
+def test_dense_recall_picks_exact_below_the_threshold_and_approximate_above(st_bert, passages, tmp_path):
+    from rerank_tui.recall.approximate import ApproximateIndex
+    from rerank_tui.recall.dense import DenseIndex
+
+    vectors = embed_corpus(passages, st_bert, corpus="docs", root=tmp_path)
+    exact = DenseRecall(st_bert, passages, vectors.matrix)  # the default threshold is far above 30
+    assert type(exact.index) is DenseIndex
+    for threshold in (None, 0, 30):
+        assert type(DenseRecall(st_bert, passages, vectors, approximate_above=threshold).index) is DenseIndex
+    stored = DenseRecall(st_bert, passages, vectors, approximate_above=29)
+    assert isinstance(stored.index, ApproximateIndex) and list(vectors.location.glob("ann1-*.faiss"))
+    in_memory = DenseRecall(st_bert, passages, vectors.matrix, approximate_above=29)
+    assert isinstance(in_memory.index, ApproximateIndex)
+    query = "python dataloader worker"
+    expected = exact.search(query, 5)
+    for dense in (stored, in_memory):
+        got = dense.search(query, 5)
+        assert [h.index for h in got] == [h.index for h in expected]
+        assert [h.score for h in got] == pytest.approx([h.score for h in expected], abs=1e-6)
+        assert len(dense.search(query, 100)) == 30  # k larger than the corpus
+
+
+def test_dense_recall_source_passes_the_threshold_through(st_bert, passages):
+    from rerank_tui.recall.approximate import ApproximateIndex
+    from rerank_tui.recall.dense import DenseIndex
+    from rerank_tui.session.recall_sources import dense_recall, hits_function
+
+    index = Index.build(passages)
+    assert type(dense_recall(index, st_bert, corpus="docs-threshold").index) is DenseIndex
+    dense = dense_recall(index, st_bert, corpus="docs-threshold", approximate_above=10)
+    assert isinstance(dense.index, ApproximateIndex) and dense.vectors.reused == 30
+    hits = hits_function("dense", index, dense)("q1", "river water energy", 3)
+    assert [h.rank for h in hits] == [1, 2, 3]

@@ -240,3 +240,68 @@ def test_a_call_waiting_for_the_store_lock_sees_its_cancel(tmp_path):
         with pytest.raises(EmbedCancelled):
             store.sync(["a"], e, cancel=lambda: time.monotonic() - started > 0.2)
     assert e.embedded == []
+
+
+def test_a_big_matrix_gets_an_approximate_index_stored_beside_it(tmp_path):
+    from rerank_tui.recall.approximate import ApproximateIndex
+    from rerank_tui.recall.dense import DenseIndex
+
+    e = CountingEmbedder(dims=16)
+    out = embed_corpus(corpus(600), e, corpus="docs", root=tmp_path)
+    for exact in (None, 0, 600, 10_000):  # 0/None: always exact; otherwise only above the threshold
+        assert type(out.index(approximate_above=exact)) is DenseIndex
+    assert not list(out.location.glob("ann*"))
+    first = out.index(approximate_above=599)
+    assert isinstance(first, ApproximateIndex) and first.built
+    stored = out.location / f"ann1-{out.order}.faiss"
+    assert [p.name for p in out.location.glob("ann*")] == [stored.name]
+    q = expected(["a query"], 16)[0]
+    hits = first.search(q, 10)
+    assert [s for _, s in hits] == pytest.approx([float(out.matrix[r] @ q) for r, _ in hits], abs=1e-6)
+    # a warm reopen reads the stored index instead of building it
+    stamp = stored.stat().st_mtime_ns
+    again = embed_corpus(corpus(600), e, corpus="docs", root=tmp_path)
+    assert again.order == out.order and again.embedded == 0
+    reopened = again.index(approximate_above=599)
+    assert isinstance(reopened, ApproximateIndex) and not reopened.built
+    assert stored.stat().st_mtime_ns == stamp and reopened.search(q, 10) == hits
+
+
+def test_the_approximate_index_follows_the_corpus_and_survives_damage(tmp_path):
+    e = CountingEmbedder(dims=16)
+    out = embed_corpus(corpus(600), e, corpus="docs", root=tmp_path)
+    out.index(approximate_above=100)
+    old = out.location / f"ann1-{out.order}.faiss"
+    assert old.exists()
+    edited = embed_corpus(corpus(600, edit={5: "a rewritten passage"}), e, corpus="docs", root=tmp_path)
+    assert edited.order != out.order and not old.exists()  # the matrix changed: its old index is gone
+    index = edited.index(approximate_above=100)
+    assert index.built and [p.name for p in edited.location.glob("ann*")] == [f"ann1-{edited.order}.faiss"]
+    q = edited.matrix[5]
+    assert index.search(q, 1)[0][0] == 5
+    # a damaged file is built again, never fatal
+    stored = edited.location / f"ann1-{edited.order}.faiss"
+    for damage in (b"garbage", stored.read_bytes()[:-100], b""):
+        stored.write_bytes(damage)
+        rebuilt = edited.index(approximate_above=100)
+        assert rebuilt.built and rebuilt.search(q, 1)[0][0] == 5
+        assert not edited.index(approximate_above=100).built  # and stored again
+    assert not any(p.name.endswith(".tmp") for p in edited.location.iterdir())
+    # building can be cancelled between batches; nothing is left behind
+    stored.unlink()
+    with pytest.raises(EmbedCancelled):
+        edited.index(approximate_above=100, cancel=lambda: True)
+    assert not stored.exists() and not any(p.name.endswith(".tmp") for p in edited.location.iterdir())
+
+
+def test_an_approximate_index_without_a_store_is_built_in_memory_and_empty_stays_exact(tmp_path):
+    from rerank_tui.embed import CorpusVectors
+    from rerank_tui.recall.approximate import ApproximateIndex
+    from rerank_tui.recall.dense import DenseIndex
+
+    matrix = expected([f"t{i}" for i in range(300)], 8).astype(np.float32)
+    index = CorpusVectors(matrix, 0, 0, 0.0).index(approximate_above=10)
+    assert isinstance(index, ApproximateIndex) and index.built and index.matrix is matrix
+    empty = embed_corpus([], CountingEmbedder(dims=4), corpus="empty", root=tmp_path)
+    assert empty.order is None and type(empty.index(approximate_above=0)) is DenseIndex
+    assert empty.index(approximate_above=1).search(np.ones(4), 3) == []

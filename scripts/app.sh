@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 python3 -m venv .venv
+# The demo reranks in-process: the [local] extra (torch, transformers, sentence-transformers).
 # torch is pinned: a bare `torch` requirement can pull a multi-GB build you may not want.
-.venv/bin/python -m pip install --disable-pip-version-check -q torch==2.13.0 -e .
+.venv/bin/python -m pip install --disable-pip-version-check -q torch==2.13.0 -e '.[local]'
 if [[ $# -eq 0 ]]; then set -- corpora/demo; fi
 exec .venv/bin/rerank-tui "$@"

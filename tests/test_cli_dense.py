@@ -118,3 +118,24 @@ def test_sweep_needs_an_embedder(capsys, collection):
         "--bm25-only", "--sweep-alpha",
     )
     assert code == 2 and "--embedder" in err
+
+
+def test_approximate_above_is_plumbed_and_defaults_to_the_libraries_threshold(capsys, collection, tiny_bert, monkeypatch):
+    from rerank_tui.cli.options import build_parser
+    from rerank_tui.recall.approximate import DEFAULT_APPROXIMATE_ABOVE
+    from rerank_tui.session import recall_sources
+
+    assert build_parser().parse_args(["search", "x", "q"]).approximate_above == DEFAULT_APPROXIMATE_ABOVE
+    seen = []
+    real = recall_sources.dense_recall
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("approximate_above"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recall_sources, "dense_recall", spy)
+    code, out, err = run(capsys, "search", collection / "docs.jsonl", "supersonic shock", "--recall", "dense", "--embedder", tiny_bert,
+                         "-k", "4", "--json", "--approximate-above", "2")
+    assert code == 0, err
+    assert seen == [2]
+    assert [json.loads(line)["id"] for line in out.splitlines()] == reference_ranking(tiny_bert, "supersonic shock")

@@ -281,7 +281,8 @@ def dense_for(args, index, kinds) -> object | None:
 
     progress = embedding_progress()
     try:
-        return dense_recall(index, embedder, corpus=corpus_name(args), progress=progress)
+        return dense_recall(index, embedder, corpus=corpus_name(args), progress=progress,
+                            approximate_above=getattr(args, "approximate_above", 500_000))
     except EmbedderError as exc:
         raise model_error(exc, "embedding failed: ") from None
     finally:

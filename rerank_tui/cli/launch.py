@@ -65,6 +65,8 @@ def recall_sources(args):
     from rerank_tui.session.recall_sources import Fusion
 
     wants_embedder = args.embedder is not None or args.embed_url is not None
+    if args.approximate_above < 0:
+        raise UserError("--approximate-above must be 0 (always exact) or a number of passages")
     if args.recall in ("dense", "hybrid") and not wants_embedder:
         raise UserError(f"--recall {args.recall} needs --embedder MODEL (or --embed-url URL)")
     try:
@@ -92,13 +94,14 @@ def recall_sources(args):
     make_dense = None
     if wants_embedder:
         corpus, backend, model, url = corpus_name(args), args.embed_backend, args.embedder, args.embed_url
+        approximate_above = args.approximate_above
 
         def make_dense(index, progress=None, cancel=None):
             from rerank_tui.embed.factory import build_embedder
             from rerank_tui.session.recall_sources import dense_recall
 
             embedder = build_embedder(backend, model, url=url)
-            return dense_recall(index, embedder, corpus=corpus, progress=progress, cancel=cancel)
+            return dense_recall(index, embedder, corpus=corpus, progress=progress, cancel=cancel, approximate_above=approximate_above)
 
     read_run = None
     if run is not None:

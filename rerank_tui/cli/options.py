@@ -48,8 +48,11 @@ def add_reranker_options(p: argparse.ArgumentParser, single_instruction: bool = 
     g = p.add_argument_group("reranker (Qwen3-Reranker)")
     g.add_argument("--model", help=f"Hugging Face id or local folder (default: {DEFAULT_MODEL}; with --url: the server's model)")
     g.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM on CUDA if installed, else transformers; http: a running vllm serve")
-    g.add_argument("--url", help="base URL of a running `vllm serve` (implies --backend http)")
+    g.add_argument("--url", help="base URL of a running `vllm serve` or another rerank API, or its full /rerank endpoint (implies --backend http)")
     g.add_argument("--timeout", action=Seconds, metavar="S", help="http backend: seconds one request may take, retries included (default: 60)")
+    g.add_argument("--server-kind", choices=("auto", "qwen3", "plain"), help="http backend: qwen3 (vLLM with the Qwen3 overrides: p(yes)) or plain (another reranker's API: bge-reranker, Jina, Cohere, TEI, Infinity; no instruction); auto: plain when the served model is a non-Qwen3 reranker or TEI (default: auto)")
+    g.add_argument("--concurrency", type=int, metavar="N", help="http backend: requests in flight at once, across queries and a long list's batches (default: 4)")
+    g.add_argument("--ca-bundle", type=Path, metavar="FILE", help="http backend: PEM file of the CA that signed an https server's certificate (default: $SSL_CERT_FILE, else certifi)")
     g.add_argument("--device", help="transformers device, e.g. cuda:1 or cpu (default: cuda when available)")
     g.add_argument("--dtype", help="float32, bfloat16 or float16 (default: bf16/fp16 on GPU, float32 on CPU)")
     g.add_argument("--max-length", type=int, metavar="TOKENS", help="prompt limit; longer documents are truncated")
@@ -80,6 +83,8 @@ def add_recall_options(p: argparse.ArgumentParser, *, several: bool = False, kin
     g.add_argument("--embed-backend", choices=("auto", "sentence-transformers", "vllm", "http"), default="auto", help="auto: http with --embed-url, else sentence-transformers")
     g.add_argument("--embed-url", metavar="URL", help="an OpenAI-compatible /v1/embeddings server (vllm serve, TEI, Infinity)")
     g.add_argument("--query-instruction", metavar="TEXT", help="the task of instruction-aware embedders (Qwen3-Embedding: `Instruct: TEXT\\nQuery:`)")
+    g.add_argument("--approximate-above", type=int, default=500_000, metavar="N",  # recall.approximate.DEFAULT_APPROXIMATE_ABOVE
+                   help="search an approximate index (faiss IVF, re-scored exactly) above N passages; 0: always exact (default: 500000)")
     if kinds:
         g.add_argument("--fusion", choices=("rrf", "linear"), default="rrf", help="hybrid: reciprocal rank fusion, or a weighted sum of min-max scores (default: rrf)")
         g.add_argument("--alpha", type=float, default=0.5, help="hybrid linear: the weight of dense (default: 0.5)")

@@ -41,7 +41,7 @@ _CONFIG_FILES = (
     "tokenizer_config.json",
     "vocab.txt",
 )
-_INSTALL_HINT = "pip install 'rerank-tui[dense]' (sentence-transformers>=3)"
+_INSTALL_HINT = "pip install 'rerank-tui[local]' (torch, sentence-transformers), or use a server: --embed-url URL"
 
 
 class SentenceTransformerEmbedder(BaseEmbedder):

@@ -34,7 +34,8 @@ class TransformersReranker(BaseReranker):
         except ImportError as error:
             raise BackendUnavailableError(
                 f"the transformers backend needs torch and transformers: {error}",
-                "pip install torch transformers",
+                "pip install 'rerank-tui[local]' for in-process models (pin torch for your CUDA or CPU), "
+                "or use a server: --url http://host:8000",
             ) from error
         self._torch = torch
         self._oom_error = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5

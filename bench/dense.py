@@ -429,7 +429,6 @@ def main() -> None:
     if "ann" not in args.skip:
         a = run_worker("ann", ann_rows, args.ann_dims, args.queries, 10 if quick else 20, args.ann_noise, args.nprobe)
         size = f"{ann_rows / 1e6:g}M × {args.ann_dims}" if ann_rows >= 1e6 else f"{ann_rows // 1000}k × {args.ann_dims}"
-        exact50 = pct(a["exact_ms"], 0.5)
         for q, name in ((0.5, "p50"), (0.95, "p95")):
             ours = pct(a["ann_ms"], q)
             rows.append((f"approximate {size}: {name} ms", f"{ours:.2f}", f"{pct(a['exact_ms'], q):.1f} exact",

@@ -159,7 +159,7 @@ def measure(backend, queries, twins, warm, cache_dir: Path):
         cache.seconds = key_seconds(backend, query, docs)
         calls = {
             "bare": bare_call(backend, twin_query, twin_docs),
-            "pipeline": lambda: stats.append(pipeline.rank(query, docs).stats),  # the product's call
+            "pipeline": lambda query=query, docs=docs: stats.append(pipeline.rank(query, docs).stats),  # the product's call
         }
         names = list(calls)
         for name in names[i % 2 :] + names[: i % 2]:  # alternate the order query by query

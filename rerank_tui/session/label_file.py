@@ -100,7 +100,7 @@ def _label_from(item: dict) -> Label:
 
 def cacheable(queries: Queries, extra: dict, scale: Scale = DEFAULT_SCALE):
     return {
-        "queries": {q: [[l.doc, l.grade, l.text_sha1, l.at, l.extra] for l in labels.values()] for q, labels in queries.items()},
+        "queries": {q: [[x.doc, x.grade, x.text_sha1, x.at, x.extra] for x in labels.values()] for q, labels in queries.items()},
         "extra": extra,
         "scale": [scale.low, scale.high, [[grade, name] for grade, name in scale.names.items()]],
     }

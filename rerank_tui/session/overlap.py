@@ -67,7 +67,7 @@ def rbo(a: Iterable[str], b: Iterable[str], p: float = 0.9, k: int | None = None
     if not a or not b:
         return 1.0 if not a and not b else 0.0
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    s, l = len(short), len(long)
+    s, l = len(short), len(long)  # noqa: E741 - the names of Webber et al.'s RBO
     seen_short: set[str] = set()
     seen_long: set[str] = set()
     x = x_s = 0  # X_d, and X_s once d reaches s

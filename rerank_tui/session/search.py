@@ -244,16 +244,16 @@ class SearchState:
             return None
         change, presets = self.preset_changes[-1], self.workspace.presets
         if change.what == "rename":
-            operation = lambda: presets.rename(change.name, change.old_name, expect=change.after)
+            operation = lambda: presets.rename(change.name, change.old_name, expect=change.after)  # noqa: E731
             message = f"undid renaming preset {change.old_name!r} to {change.name!r}"
         elif change.what == "delete":
-            operation = lambda: presets.save(change.name, change.before, at=change.position, expect=None)
+            operation = lambda: presets.save(change.name, change.before, at=change.position, expect=None)  # noqa: E731
             message = f"undid deleting preset {change.name!r}: it is back"
         elif change.before is None:
-            operation = lambda: presets.delete(change.name, expect=change.after)
+            operation = lambda: presets.delete(change.name, expect=change.after)  # noqa: E731
             message = f"undid saving preset {change.name!r}: it is gone again"
         else:
-            operation = lambda: presets.save(change.name, change.before, expect=change.after)
+            operation = lambda: presets.save(change.name, change.before, expect=change.after)  # noqa: E731
             message = f"undid saving preset {change.name!r}: its previous instruction is back"
         try:
             operation()

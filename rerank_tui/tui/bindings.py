@@ -1,6 +1,7 @@
 """Every key binding, each with an id the user can remap in their config's `keymap:`.
 
-    # ~/.config/rerank-tui/config.yaml   (RERANK_TUI_CONFIG_DIR moves it)
+    # <config folder>/config.yaml: ~/.config/rerank-tui on Linux, ~/Library/Application Support/rerank-tui
+    # on macOS, %LOCALAPPDATA%/rerank-tui on Windows (paths.config_dir; RERANK_TUI_CONFIG_DIR moves it)
     keymap:
       rerank: f5
       label_3: "3,p"

@@ -223,7 +223,7 @@ async def test_next_unjudged_walks_both_panes_and_rate_the_rest_undoes_as_one(ma
         await pilot.press("R")
         labels = app.workspace.labels.for_query("DataLoader workers")
         assert set(labels) == {i.hit.passage.id for i in pool}
-        assert sorted(l.grade for l in labels.values()) == [0] * (len(pool) - 1) + [3]
+        assert sorted(label.grade for label in labels.values()) == [0] * (len(pool) - 1) + [3]
         await pilot.press("u")  # one step takes the whole "rest" back
         assert set(app.workspace.labels.for_query("DataLoader workers")) == labeled
 

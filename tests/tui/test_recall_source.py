@@ -179,5 +179,5 @@ async def test_the_query_set_ranks_with_the_source_and_its_snapshot_records_it(m
         snapshot = load_snapshot(workspace_dir, "dense-base")
         recall = snapshot.config["recall"]
         assert recall["kind"] == "dense" and recall["embedder"]["dims"] == app.recall.dense.embedder.dims
-        assert describe_recall(snapshot.config) == "dense tiny-bert0"  # the model folder's name
+        assert describe_recall(snapshot.config) == f"dense {tiny_bert.name}"  # the model folder's name
         assert [d for d, _ in snapshot.run["2"]] == nearest(tiny_bert, index, "worker seed")

@@ -1,8 +1,9 @@
 """Files become passages: walk, decode, split, give stable ids. Knows nothing of BM25 or models.
 
-Modules: `walk` (which files, skip rules, symlinks, id encoding), `sniff` (text or binary),
-`decode` (bytes → str), `html_text` (HTML → text), `chunking` (text → passage spans),
-`formats` (folder and JSONL readers), `loader` (the entry points below), `model` (data types).
+Modules: `walk` (which files, skip rules, symlinks, id encoding), `gitignore` (.gitignore
+rules, as git applies them), `sniff` (text or binary, gzipped names), `decode` (bytes → str),
+`html_text` (HTML → the page's content text), `chunking` (text → passage spans), `formats`
+(folder and JSONL readers, gzip), `loader` (the entry points below), `model` (data types).
 """
 
 from rerank_tui.corpus.loader import corpus_fingerprint, detect_kind, load_corpus

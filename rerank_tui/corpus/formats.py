@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,7 +16,7 @@ from rerank_tui.corpus.decode import Undecodable, decode_bytes
 from rerank_tui.corpus.html_text import html_to_text
 from rerank_tui.corpus.model import CorpusError, CorpusOptions, Skipped
 from rerank_tui.corpus.passage import Passage
-from rerank_tui.corpus.sniff import SNIFF_BYTES, binary_reason, extension, kind_by_name
+from rerank_tui.corpus.sniff import SNIFF_BYTES, binary_reason, extension, gzip_inner_name, kind_by_name
 from rerank_tui.corpus.walk import FileEntry, display_path, encode_path, walk
 
 Progress = Callable[[int, "int | None", str], None]
@@ -56,7 +58,7 @@ class _Throttled:
 
 
 def read_folder(root: str | os.PathLike, options: CorpusOptions, progress: Progress | None = None) -> Read:
-    items = list(walk(root))
+    items = list(walk(root, use_gitignore=options.gitignore))
     total = sum(1 for i in items if isinstance(i, FileEntry))
     report = _Throttled(progress)
     out = Read()
@@ -79,23 +81,25 @@ def read_folder(root: str | os.PathLike, options: CorpusOptions, progress: Progr
 
 
 def read_file(entry: FileEntry, options: CorpusOptions) -> list[Passage] | Skipped:
-    """The passages of one file, or why it has none."""
+    """The passages of one file, or why it has none.
+
+    A gzipped file (`notes.md.gz`, `ls.1.gz`, `CHANGELOG.gz`) is decompressed and read as the
+    name inside says; the decompressed size has the same limit as a file's, so a decompression
+    bomb is "too large" after at most that many bytes, and a corrupt one is "unreadable".
+    """
     rel = entry.rel
-    kind = kind_by_name(entry.name)
+    inner = gzip_inner_name(entry.name)
+    kind = kind_by_name(inner or entry.name)
     if kind == "binary":
         return Skipped(rel, "binary", f".{extension(entry.name)} file")
     limit = options.max_file_bytes
     if entry.size > limit:
         return Skipped(rel, "too large", f"{entry.size} bytes, limit {limit}")
-    try:
-        with open(entry.path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        return Skipped(rel, "unreadable", exc.strerror or str(exc))
-    if len(data) > limit:  # grew since the walk
-        return Skipped(rel, "too large", f"over {limit} bytes")
+    data = _read_gzip(entry.path, rel, limit) if inner else _read_plain(entry.path, rel, limit)
+    if isinstance(data, Skipped):
+        return data
     if not data:
-        return Skipped(rel, "empty", "0 bytes")
+        return Skipped(rel, "empty", "0 bytes decompressed" if inner else "0 bytes")
     why = binary_reason(data[:SNIFF_BYTES])
     if why is not None:
         return Skipped(rel, "binary", why)
@@ -120,6 +124,33 @@ def read_file(entry: FileEntry, options: CorpusOptions) -> list[Passage] | Skipp
         )
         for n, span in enumerate(spans, start=1)
     ]
+
+
+def _read_plain(path: str, rel: str, limit: int) -> bytes | Skipped:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        return Skipped(rel, "unreadable", exc.strerror or str(exc))
+    if len(data) > limit:  # grew since the walk
+        return Skipped(rel, "too large", f"over {limit} bytes")
+    return data
+
+
+def _read_gzip(path: str, rel: str, limit: int) -> bytes | Skipped:
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        return Skipped(rel, "unreadable", exc.strerror or str(exc))
+    with fh:
+        try:
+            with gzip.GzipFile(fileobj=fh, mode="rb") as unzipped:
+                data = unzipped.read(limit + 1)  # bounded: never more than limit + 1 bytes
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            return Skipped(rel, "unreadable", f"corrupt gzip: {exc}")
+    if len(data) > limit:
+        return Skipped(rel, "too large", f"over {limit} bytes decompressed, limit {limit}")
+    return data
 
 
 # -- JSONL ---------------------------------------------------------------------------------

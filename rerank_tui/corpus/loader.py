@@ -13,7 +13,7 @@ from rerank_tui.corpus.walk import FileEntry, display_path, walk
 
 # Bump when the same files would give different passages (chunking, decoding, id rules), so
 # every index cache keyed by the fingerprint is rebuilt.
-CORPUS_FORMAT = "1"
+CORPUS_FORMAT = "2"  # 2: .gitignore honoured, HTML main content only, .gz read
 # A folder holding one of these is a test collection, not a folder of documents: BEIR's
 # corpus.jsonl, or docs.jsonl beside queries.jsonl and qrels (the layout of shared/eval).
 COLLECTION_FILES = ("corpus.jsonl", "docs.jsonl")
@@ -74,16 +74,17 @@ def _summary(skipped: list[Skipped], kind: str) -> str:
 def corpus_fingerprint(path: str | os.PathLike, options: CorpusOptions = CorpusOptions()) -> str:
     """A hash that changes when any file is added, removed or modified, or options change.
 
-    Stat-only (no file is read): relative path, size and mtime_ns of every candidate file,
-    after the same walk rules as loading, plus the entries the walk reports (their path and
-    reason), the options and CORPUS_FORMAT.
+    Stat-only (no document is read; only `.gitignore` files, which decide what is a document):
+    relative path, size and mtime_ns of every candidate file, after the same walk rules as
+    loading, plus the entries the walk reports (their path and reason), the options and
+    CORPUS_FORMAT.
     """
     kind = detect_kind(path)
     source = Path(path).resolve()
     h = hashlib.sha256(f"{CORPUS_FORMAT}\0{kind}\0{options.cache_key()}\n".encode())
     if kind == "folder":
         lines = []
-        for item in walk(source):
+        for item in walk(source, use_gitignore=options.gitignore):
             if isinstance(item, FileEntry):
                 lines.append(f"F\0{item.rel}\0{item.size}\0{item.mtime_ns}\n")
             else:

@@ -17,6 +17,7 @@ SKIP_REASONS = (
     "symlink loop",
     "not a regular file",
     "bad record",
+    "gitignored",
 )
 
 
@@ -31,6 +32,8 @@ class CorpusOptions:
     # JSONL/BEIR documents are kept whole by default, so passage ids equal the collection's
     # doc ids and qrels match; True splits long ones into `docid#1`, `docid#2`, ...
     split_records: bool = False
+    # Honour .gitignore files (see corpus.gitignore for the scope); False indexes ignored files too.
+    gitignore: bool = True
 
     def __post_init__(self) -> None:
         if self.max_file_bytes < 0:

@@ -105,6 +105,16 @@ def kind_by_name(name: str) -> str | None:
     return None
 
 
+def gzip_inner_name(name: str) -> str | None:
+    """For `notes.md.gz`, `ls.1.gz`, `CHANGELOG.gz`: the name inside (`notes.md`, ...), whose
+    format the decompressed bytes are read as. None for other names, and for compressed
+    binaries and archives (`site.tar.gz`, `photo.png.gz`), which stay "binary"."""
+    if len(name) <= 3 or name[-3:].lower() != ".gz":
+        return None
+    inner = name[:-3]
+    return None if kind_by_name(inner) == "binary" else inner
+
+
 def binary_reason(head: bytes) -> str | None:
     """Why the first bytes of a file look binary, or None when they look like text.
 

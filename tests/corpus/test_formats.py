@@ -173,3 +173,96 @@ def test_jsonl_without_records_has_no_passages(tmp_path, content):
     path.write_text(content)
     with pytest.raises(CorpusError, match="no passages"):
         load_corpus(path)
+
+
+# -- gzipped text -------------------------------------------------------------------------
+
+
+def gz(data: bytes, level: int = 6) -> bytes:
+    import gzip as gzip_module
+
+    return gzip_module.compress(data, compresslevel=level, mtime=0)
+
+
+def test_gzipped_files_are_read_as_the_name_inside_says(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md.gz").write_bytes(gz(b"# Notes\n\n## Workers\n\nSet num_workers to 0.\n"))
+    (tmp_path / "ls.1.gz").write_bytes(gz(b".TH LS 1\n.SH NAME\nls \\- list directory contents\n"))
+    (tmp_path / "CHANGELOG.gz").write_bytes(gz("## 1.2\n\n* faster walk — ünïcode kept\n".encode()))
+    (tmp_path / "page.html.gz").write_bytes(gz(b"<nav>Menu</nav><main><h1>Page</h1><p>Body text.</p></main>"))
+    (tmp_path / "legacy.txt.GZ").write_bytes(gz("naïve café".encode()))
+    corpus = load_corpus(tmp_path)
+    by_doc = {p.doc: p for p in corpus.passages}
+    assert set(by_doc) == {"docs/notes.md.gz", "ls.1.gz", "CHANGELOG.gz", "page.html.gz", "legacy.txt.GZ"}
+    notes = by_doc["docs/notes.md.gz"]
+    assert notes.id == "docs/notes.md.gz#1"  # the real path, not the inner name
+    assert notes.title == "notes.md.gz › Notes › Workers" and notes.text == "Set num_workers to 0."
+    assert "ls \\- list directory contents" in by_doc["ls.1.gz"].text  # man pages: plain text
+    assert by_doc["CHANGELOG.gz"].text.startswith("## 1.2")  # not Markdown by name: kept as text
+    assert "ünïcode" in by_doc["CHANGELOG.gz"].text
+    assert (by_doc["page.html.gz"].title, by_doc["page.html.gz"].text) == ("page.html.gz › Page", "Body text.")
+    assert by_doc["legacy.txt.GZ"].text == "naïve café"
+    assert corpus.skipped == []
+
+
+def test_compressed_binaries_and_archives_stay_binary(tmp_path, monkeypatch):
+    (tmp_path / "site.tar.gz").write_bytes(gz(b"not opened"))
+    (tmp_path / "photo.png.gz").write_bytes(gz(b"not opened"))
+    (tmp_path / "data.gz").write_bytes(gz(b"\x7fELF\x02\x01" + bytes(100)))  # sniffed after unzipping
+    (tmp_path / "blob.gz").write_bytes(gz(b"plain words after all"))
+    corpus = load_corpus(tmp_path)
+    assert [p.doc for p in corpus.passages] == ["blob.gz"]
+    assert {s.path: (s.reason, s.detail) for s in corpus.skipped} == {
+        "site.tar.gz": ("binary", ".gz file"),
+        "photo.png.gz": ("binary", ".gz file"),
+        "data.gz": ("binary", "magic number"),
+    }
+
+
+def test_decompression_bomb_stops_at_the_file_size_limit(tmp_path):
+    import tracemalloc
+
+    member = gz(bytes(2**20), level=9)  # 1 MiB of zeros in about 1 KiB
+    (tmp_path / "bomb.txt.gz").write_bytes(member * 512)  # 512 MiB when decompressed (multi-member)
+    (tmp_path / "ok.md").write_text("still indexed")
+    options = CorpusOptions(max_file_bytes=2**20)
+    tracemalloc.start()
+    try:
+        corpus = load_corpus(tmp_path, options)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [p.doc for p in corpus.passages] == ["ok.md"]
+    assert {s.path: s.reason for s in corpus.skipped} == {"bomb.txt.gz": "too large"}
+    assert "decompressed" in corpus.skipped[0].detail
+    assert peak < 16 * 2**20  # never more than about the limit in memory, not 512 MiB
+
+
+def test_default_limit_applies_to_decompressed_size(tmp_path):
+    limit = CorpusOptions().max_file_bytes
+    (tmp_path / "big.txt.gz").write_bytes(gz(bytes(2**20), level=9) * (limit // 2**20 + 1))
+    (tmp_path / "ok.md").write_text("x")
+    corpus = load_corpus(tmp_path)
+    assert corpus.skipped[0].path == "big.txt.gz" and corpus.skipped[0].reason == "too large"
+
+
+@pytest.mark.parametrize(
+    "name, data, reason, detail",
+    [
+        ("truncated.txt.gz", gz(b"words " * 1000)[:-30], "unreadable", "corrupt gzip"),
+        ("bad-crc.txt.gz", gz(b"words " * 10)[:-8] + b"\0\0\0\0" + (60).to_bytes(4, "little"), "unreadable", "corrupt gzip"),
+        ("not-gzip.md.gz", b"# just markdown, misnamed\n", "unreadable", "corrupt gzip"),
+        ("garbage.txt.gz", b"\x1f\x8b\x08\x00" + os.urandom(200), "unreadable", "corrupt gzip"),
+        ("empty.txt.gz", b"", "empty", "0 bytes"),
+        ("empty-inside.txt.gz", gz(b""), "empty", "0 bytes decompressed"),
+        ("blank-inside.md.gz", gz(b"  \n\n "), "empty", "whitespace only"),
+    ],
+)
+def test_broken_gzip_is_reported_never_fatal(tmp_path, name, data, reason, detail):
+    (tmp_path / name).write_bytes(data)
+    (tmp_path / "ok.md").write_text("the rest still loads")
+    corpus = load_corpus(tmp_path)
+    assert [p.doc for p in corpus.passages] == ["ok.md"]
+    (skipped,) = corpus.skipped
+    assert (skipped.path, skipped.reason) == (name, reason)
+    assert skipped.detail.startswith(detail)

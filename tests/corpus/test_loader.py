@@ -114,6 +114,17 @@ def build_hostile(root: pathlib.Path) -> None:
         (root / ignored).write_text("ignored text")
     (root / "env" / "pyvenv.cfg").write_text("home = /usr/bin")
     w(".hidden-file.md", b"hidden")
+    # .gitignore: an ignored folder is one report; gzipped text is read, broken gzip reported
+    import gzip
+
+    w(".gitignore", b"generated/\n*.bak\nbroken\\\n")
+    (root / "generated" / "deep").mkdir(parents=True)
+    for i in range(50):
+        w(f"generated/deep/{i}.md", b"generated text")
+    w("old.bak", b"backup text")
+    w("docs/notes.md.gz", gzip.compress(b"# Notes\n\nCompressed notes.\n"))
+    w("bomb.txt.gz", gzip.compress(bytes(2**20), 9) * 4)  # 4 MiB inside, over the limit
+    w("corrupt.txt.gz", gzip.compress(b"text " * 100)[:-12])
 
 
 HOSTILE_OPTIONS = CorpusOptions(max_file_bytes=3 * 2**20 - 1)
@@ -130,7 +141,7 @@ def test_hostile_folder(tmp_path):
         by_doc.setdefault(p.doc, []).append(p)
     assert set(by_doc) == {
         "docs/guide.md", "invalid-utf8.txt", "chinese.txt", "utf16le.txt", "utf16be.txt", "utf8bom.md",
-        "one-line.txt", "markup.md", "my%20notes.md", "new%0Aline.txt", "bad%FFname.txt",
+        "one-line.txt", "markup.md", "my%20notes.md", "new%0Aline.txt", "bad%FFname.txt", "docs/notes.md.gz",
     }  # fmt: skip
     assert corpus.files_read == len(by_doc)
     assert [p.id for p in by_doc["docs/guide.md"]] == ["docs/guide.md#1", "docs/guide.md#2"]
@@ -161,10 +172,16 @@ def test_hostile_folder(tmp_path):
         "dangling": "unreadable",
         "fifo": "not a regular file",
         "junk-utf16.txt": "undecodable",
+        "generated": "gitignored",
+        "old.bak": "gitignored",
+        ".gitignore": "unreadable",  # its line "broken\\" is invalid; the other lines apply
+        "bomb.txt.gz": "too large",
+        "corrupt.txt.gz": "unreadable",
     }
+    assert by_doc["docs/notes.md.gz"][0].id == "docs/notes.md.gz#1"
     assert {s.reason for s in corpus.skipped} <= set(SKIP_REASONS)
     everything = [p.id for p in corpus.passages] + [s.path for s in corpus.skipped]
-    assert not any(x.startswith((".git", "node_modules", "env/", ".hidden")) for x in everything)
+    assert not any(x.startswith((".git/", "node_modules", "env/", ".hidden")) for x in everything)
     for p in corpus.passages:  # ids are single UTF-8 tokens
         assert not any(c.isspace() for c in p.id)
         p.id.encode("utf-8")

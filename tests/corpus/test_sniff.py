@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from rerank_tui.corpus.sniff import binary_reason, extension, kind_by_name
+from rerank_tui.corpus.sniff import binary_reason, extension, gzip_inner_name, kind_by_name
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,26 @@ def test_text_heads(head):
 
 def test_random_bytes_are_binary():
     assert binary_reason(os.urandom(4096) + b"\x00") is not None
+
+
+@pytest.mark.parametrize(
+    "name, inner",
+    [
+        ("notes.md.gz", "notes.md"),
+        ("ls.1.gz", "ls.1"),
+        ("CHANGELOG.gz", "CHANGELOG"),
+        ("changelog.Debian.gz", "changelog.Debian"),  # unknown inside: the content is sniffed
+        ("server.log.GZ", "server.log"),
+        ("data.gz", "data"),
+        ("site.tar.gz", None),  # archives and compressed binaries stay binary
+        ("photo.png.gz", None),
+        ("a.tgz", None),
+        ("notes.md", None),
+        (".gz", None),
+        ("gz", None),
+    ],
+)
+def test_gzip_inner_name(name, inner):
+    assert gzip_inner_name(name) == inner
+    if inner is None and name.endswith("gz") and len(name) > 3:
+        assert kind_by_name(name) == "binary"

@@ -115,3 +115,80 @@ def test_non_utf8_and_odd_names_get_encoded_ids(tmp_path):
         with open(os.path.join(root, name), "wb") as fh:
             fh.write(b"x")
     assert sorted(rels(tmp_path)) == ["bad%FFname.txt", "my%20notes.md", "new%0Aline.md"]
+
+
+# -- folder identity without inode numbers (Windows) ---------------------------------------
+
+
+class _NoInode:
+    """A stat result as Windows' `DirEntry.stat()` gives it: st_ino and st_dev are 0."""
+
+    st_ino = 0
+    st_dev = 0
+
+    def __init__(self, st):
+        self._st = st
+
+    def __getattr__(self, name):
+        return getattr(self._st, name)
+
+
+class _WindowsEntry:
+    def __init__(self, entry):
+        self._entry = entry
+
+    def stat(self, **kwargs):
+        return _NoInode(self._entry.stat(**kwargs))
+
+    def __getattr__(self, name):
+        return getattr(self._entry, name)
+
+
+@pytest.fixture(params=["windows", "no inodes at all"])
+def zero_inodes(request, monkeypatch):
+    import rerank_tui.corpus.walk as walk_module
+
+    real_list = walk_module._list
+    monkeypatch.setattr(walk_module, "_list", lambda path: [_WindowsEntry(e) for e in real_list(path)])
+    if request.param == "no inodes at all":  # a file system without file ids: os.stat has none either
+        real_stat = os.stat
+        monkeypatch.setattr(os, "stat", lambda *a, **k: _NoInode(real_stat(*a, **k)))
+    return request.param
+
+
+def build_nested(root):
+    names = []
+    for top in ("guide", "api", "faq"):
+        for sub in ("a", "b", "c"):
+            for deep in ("x", "y"):
+                for n in range(3):
+                    names.append(f"{top}/{sub}/{deep}/page{n}.md")
+        names.append(f"{top}/index.md")
+    names += ["README.md", "CHANGELOG.md"]
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x")
+    return sorted(names)
+
+
+def test_every_file_is_found_when_stat_has_no_inode(tmp_path, zero_inodes):
+    import rerank_tui.corpus.walk as walk_module
+
+    expected = build_nested(tmp_path)
+    assert len(expected) == 59
+    assert walk_module._list(tmp_path)[0].stat().st_ino == 0  # the patch is in effect
+    assert sorted(rels(tmp_path)) == expected
+    assert reports(tmp_path) == {}
+
+
+def test_loops_and_aliases_still_end_without_inodes(tmp_path, zero_inodes):
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "sub" / "a.md").write_text("x")
+    (tmp_path / "sub" / "deeper" / "b.md").write_text("x")
+    (tmp_path / "sub" / "deeper" / "up").symlink_to(tmp_path)
+    (tmp_path / "me").symlink_to(tmp_path / "me")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "c.md").write_text("x")
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    assert rels(tmp_path) == ["alias/c.md", "sub/a.md", "sub/deeper/b.md"]
+    assert reports(tmp_path) == {"me": "symlink loop", "sub/deeper/up": "symlink loop"}

@@ -168,3 +168,22 @@ def test_one_record_per_hit_feeds_both_printers(capsys, corpus):
     assert lines[0].split()[:3] == ["1", "0.900", "▲1"] and lines[2].split()[:3] == ["2", "–", "▼1"]
     print_results(index, "", "nothing here", [], as_json=False)
     assert capsys.readouterr().out == "no passage matches the query\n"
+
+
+def test_gitignore_is_honoured_unless_no_gitignore(capsys, tmp_path):
+    import json as _json
+
+    from rerank_tui.cli import main as _main
+
+    root = tmp_path / "repo"
+    (root / "build").mkdir(parents=True)
+    (root / ".gitignore").write_text("build/\n")
+    (root / "guide.md").write_text("# Guide\n\nthe pinned memory guide\n")
+    (root / "build" / "copy.md").write_text("# Copy\n\nthe pinned memory guide, generated\n")
+    argv = ["search", str(root), "pinned memory", "--json", "--workspace", str(tmp_path / "ws"), "--no-cache"]
+    assert _main(argv) == 0
+    ids = [_json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()]
+    assert ids == ["guide.md#1"]
+    assert _main([*argv, "--no-gitignore"]) == 0
+    ids = [_json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()]
+    assert sorted(ids) == ["build/copy.md#1", "guide.md#1"]

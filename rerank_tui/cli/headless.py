@@ -51,6 +51,7 @@ def corpus_settings(args):
             max_file_bytes=int(args.max_file_mb * 2**20),
             max_passage_words=args.max_passage_words,
             split_records=args.split_records,
+            gitignore=not getattr(args, "no_gitignore", False),
         )
         params = BM25Params(k1=args.k1, b=args.b, method=args.bm25_method)
     except ValueError as exc:

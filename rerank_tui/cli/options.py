@@ -40,6 +40,7 @@ def add_corpus_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-passage-words", type=int, default=256, metavar="N", help="passage size (default: 256)")
     g.add_argument("--max-file-mb", type=float, default=20, metavar="MB", help="skip larger files (default: 20)")
     g.add_argument("--split-records", action="store_true", help="also split long JSONL/BEIR documents")
+    g.add_argument("--no-gitignore", action="store_true", help="index what .gitignore files exclude, too")
     g.add_argument("--rebuild", action="store_true", help="ignore the cached index and rebuild it")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the index cache")
 

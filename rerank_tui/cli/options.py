@@ -46,7 +46,7 @@ def add_corpus_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_reranker_options(p: argparse.ArgumentParser, single_instruction: bool = True) -> None:
-    g = p.add_argument_group("reranker (Qwen3-Reranker)")
+    g = p.add_argument_group("reranker (Qwen3-Reranker, or another model's rerank server with --url)")
     g.add_argument("--model", help=f"Hugging Face id or local folder (default: {DEFAULT_MODEL}; with --url: the server's model)")
     g.add_argument("--backend", choices=BACKENDS, default="auto", help="auto: vLLM on CUDA if installed, else transformers; http: a running vllm serve")
     g.add_argument("--url", help="base URL of a running `vllm serve` or another rerank API, or its full /rerank endpoint (implies --backend http)")

@@ -33,20 +33,58 @@ def reranker_factory(args, on_note: Callable[[str], None] | None = None):
             cache=cache,
             on_note=on_note,
             timeout=getattr(args, "timeout", None),
+            **_http_options(args),
         )
 
     return build
 
 
-def reranker_label(args) -> str:
+def _http_options(args) -> dict:
+    """--server-kind, --concurrency and --ca-bundle, when given (the factory notes them as
+    ignored by backends other than http)."""
+    options = {
+        "server_kind": getattr(args, "server_kind", None),
+        "concurrency": getattr(args, "concurrency", None),
+        "ca_bundle": getattr(args, "ca_bundle", None),
+    }
+    if options["concurrency"] is not None and options["concurrency"] < 1:
+        raise UserError(f"--concurrency must be at least 1, not {options['concurrency']}")
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def reranker_label(args, reranker=None) -> str:
+    """"Qwen3-Reranker-0.6B · transformers", "bge-reranker-v2-m3 · http plain @ URL", ...:
+    from the options, or, once it is built, from the reranker itself (its `label`: the
+    server's model and kind, which the options alone may not know)."""
     if args.cascade is not None:
         return f"cascade {args.cascade.name}"
     from rerank_tui.cli.options import DEFAULT_MODEL
 
-    backend = "http" if args.url and args.backend == "auto" else args.backend
     where = f" @ {args.url}" if args.url else ""
+    label = getattr(reranker, "label", None)
+    if label:
+        return f"{label}{where}"
+    backend = "http" if args.url and args.backend == "auto" else args.backend
+    if backend == "http" and getattr(args, "server_kind", None) == "plain":
+        backend = "http plain"
     model = args.model or ("server model" if args.url else DEFAULT_MODEL)
     return f"{model.rstrip('/').split('/')[-1]} · {backend}{where}"
+
+
+def score_column(reranker) -> str:
+    """The header of a score column: "p(yes)" for Qwen3-Reranker, "score" for a plain
+    reranker's own scores."""
+    return getattr(reranker, "score_label", "p(yes)")
+
+
+def run_tag(reranker, default: str = "rerank-tui-qwen3") -> str:
+    """A TREC run tag for reranked runs: `default` for Qwen3-Reranker, `rerank-tui-<model>` for
+    a plain reranker (one word)."""
+    if getattr(reranker, "uses_instruction", True):
+        return default
+    model = str(getattr(getattr(reranker, "backend", reranker), "model", "") or "plain")
+    word = "".join(c if c.isalnum() or c in "-_." else "-" for c in model.rstrip("/").split("/")[-1])
+    return f"rerank-tui-{word or 'plain'}"
 
 
 def resolve_instruction(args, presets) -> tuple[str, str | None]:

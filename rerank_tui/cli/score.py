@@ -84,7 +84,9 @@ def cmd_score(args) -> int:
         return 0
     from rerank_tui.session.ranking import score_text
 
-    print(f"{'rank':>4}  {'p(yes)':>6}  {'index':>5}  document")
+    from rerank_tui.cli.reranking import score_column
+
+    print(f"{'rank':>4}  {score_column(reranker):>6}  {'index':>5}  document")
     for s in scored:
         print(f"{s.rank:>4}  {score_text(s.score, '6.3f'):>6}  {s.index:>5}  {first_line(s.document)}")
     return 0

@@ -16,16 +16,26 @@ This layer owns three things callers used to do themselves:
   model is ours and between batches; it raises `RerankCancelled`. A call waiting for the
   model also notices it.
 - device: `device` says where the scores are computed ("cpu", "cuda:0", "vllm", "http").
+- many queries: `rank_many(requests)` ranks a list of (query, documents, instruction) and
+  yields the rankings in order; a reranker that takes overlapping calls (the HTTP backend,
+  `parallel_calls` = its --concurrency) runs that many `rank()` calls at once, others one
+  by one. The module-level `rank_many(reranker, requests)` does the same for any reranker.
+- what the scores are: `score_label` is "p(yes)" for Qwen3-Reranker, "score" for a plain
+  reranker's own scores (a non-Qwen3 rerank server); `uses_instruction` is False when the
+  instruction does not reach the model (then it is not part of the score cache key).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from .errors import RerankCancelled
 
@@ -73,6 +83,14 @@ class Ranking:
         for r in self.results:
             out[r.index] = r.score
         return out
+
+
+class RankRequest(NamedTuple):
+    """One query's call for `rank_many`: what `rank(query, documents, instruction)` takes."""
+
+    query: str
+    documents: Sequence[str]
+    instruction: str | None = None
 
 
 @runtime_checkable
@@ -128,6 +146,25 @@ class Call:
         raise_if_cancelled(self.cancel)
 
 
+def rank_many(
+    reranker: Reranker,
+    requests: Iterable[RankRequest | tuple],
+    *,
+    cancel: Cancel = None,
+    on_wait: OnWait = None,
+) -> Iterator[Ranking]:
+    """`reranker.rank_many(requests)` when it has one, else `rank()` for each request in turn:
+    the rankings in the order of `requests`, each yielded as soon as it and those before it
+    are known. Raises `RerankCancelled` once `cancel()` is true."""
+    method = getattr(reranker, "rank_many", None)
+    if method is not None:
+        yield from method(requests, cancel=cancel, on_wait=on_wait)
+        return
+    for request in requests:
+        request = RankRequest(*request)
+        yield reranker.rank(request.query, request.documents, request.instruction, cancel=cancel, on_wait=on_wait)
+
+
 def once(fn: OnWait) -> OnWait:
     """`fn` callable at most once (a cascade may wait at both stages: one notice)."""
     if fn is None:
@@ -165,9 +202,17 @@ class BaseReranker:
     max_length: int = 0
     notes: tuple[str, ...] = ()
     device: str = ""
+    label: str = ""  # a short name for display ("bge-reranker-v2-m3 · http plain"), where the backend knows one
+    score_label: str = "p(yes)"  # what a score is, for column headers: "score" for a plain reranker
+    uses_instruction: bool = True  # False: the instruction never reaches the model
     # True when this object needs no lock of its own: a server takes overlapping requests,
     # and a wrapper's backends lock themselves. An in-process model is one call at a time.
     thread_safe: bool = False
+
+    @property
+    def parallel_calls(self) -> int:
+        """How many `rank()` calls `rank_many` runs at once (the HTTP backend: its concurrency)."""
+        return 1
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -206,6 +251,62 @@ class BaseReranker:
     ) -> list[float | None]:
         """p(yes) per document, in input order (None: not scored)."""
         return self._call(self._score, query, documents, instruction, Call(RerankStats(), cancel, on_wait))[0]
+
+    def rank_many(
+        self,
+        requests: Iterable[RankRequest | tuple],
+        *,
+        cancel: Cancel = None,
+        on_wait: OnWait = None,
+    ) -> Iterator[Ranking]:
+        """`rank(query, documents, instruction)` for each request, the rankings yielded in the
+        order of `requests` (a generator: the work starts when it is iterated). Up to
+        `parallel_calls` calls run at once in a thread pool, and a few more are queued ahead;
+        one by one when that is 1. `cancel` is checked while waiting and by every call; the
+        first error (or `RerankCancelled`) is raised at its place in the order, and stops the
+        calls not yet sent. `on_wait` is called at most once."""
+        on_wait = once(on_wait)
+        workers = max(1, int(self.parallel_calls))
+        pending_requests = iter(requests)
+        if workers == 1:
+            for request in pending_requests:
+                request = RankRequest(*request)
+                yield self.rank(request.query, request.documents, request.instruction, cancel=cancel, on_wait=on_wait)
+            return
+        stop = threading.Event()
+
+        def stopped() -> bool:
+            return stop.is_set() or (cancel is not None and bool(cancel()))
+
+        def submit(pool: ThreadPoolExecutor, request) -> Future:
+            request = RankRequest(*request)
+            return pool.submit(self.rank, request.query, request.documents, request.instruction, cancel=stopped, on_wait=on_wait)
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="rerank-many") as pool:
+            queued: deque[Future] = deque()
+            try:
+                for request in pending_requests:
+                    queued.append(submit(pool, request))
+                    if len(queued) >= 2 * workers:  # enough ahead to keep every slot busy
+                        break
+                while queued:
+                    raise_if_cancelled(cancel)  # a result already in is not handed out after a cancel
+                    head = queued[0]
+                    while True:
+                        try:
+                            ranking = head.result(timeout=_POLL_S)
+                            break
+                        except FutureTimeout:
+                            raise_if_cancelled(cancel)
+                    queued.popleft()
+                    following = next(pending_requests, None)
+                    if following is not None:
+                        queued.append(submit(pool, following))
+                    yield ranking
+            finally:  # an error, a cancel, or the consumer stopped early: send nothing more
+                stop.set()
+                for future in queued:
+                    future.cancel()
 
     def _call(self, hook, query: str, documents: Sequence[str], instruction: str | None, call: Call):
         documents = list(documents)

@@ -1,7 +1,7 @@
 """`build_reranker`: one entry point from CLI/config options to a ready `Reranker`.
 
 Backends: "transformers" (in-process, CUDA or CPU), "vllm" (in-process engine), "http" (a
-running vLLM server at `url`), "auto" (http when `url` is given; else vllm when CUDA and
+running vLLM server at `url`, or another rerank API with `server_kind="plain"`), "auto" (http when `url` is given; else vllm when CUDA and
 vllm are both available; else transformers, with a note when that means CPU). Heavy
 libraries are imported only by the backend being built.
 """
@@ -32,6 +32,9 @@ def build_reranker(
     dtype: str | None = None,
     revision: str | None = None,
     timeout: float | None = None,
+    server_kind: str | None = None,
+    concurrency: int | None = None,
+    ca_bundle: str | Path | None = None,
     cache: bool | ScoreCache | str | Path = True,
     on_note: Callable[[str], None] | None = None,
     **backend_options,
@@ -41,8 +44,10 @@ def build_reranker(
     path to a SQLite file, or a `ScoreCache`. `backend_options` go to the backend class
     (vllm: tensor_parallel_size, gpu_memory_utilization, kv_cache_memory_bytes,
     enforce_eager, ...; http: retries, api_key_env, tokenizer, ...). `timeout` (seconds for one
-    whole request, retries included) is for "http"; other backends note that they ignore it.
-    Notes for the user (e.g. "running on CPU") are in `.notes` and passed to `on_note`."""
+    whole request, retries included) is for "http"; so are `server_kind` ("auto", "qwen3" or
+    "plain": a non-Qwen3 rerank API, sent the query and documents as they are), `concurrency`
+    (requests in flight at once, default 4) and `ca_bundle` (a PEM file of a private CA); other
+    backends note that they ignore them. Notes for the user (e.g. "running on CPU") are in `.notes` and passed to `on_note`."""
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     notes: list[str] = []
@@ -53,11 +58,16 @@ def build_reranker(
             raise ValueError("the http backend needs url= (the vLLM server's base URL)")
         from .http_backend import HttpReranker
 
-        opts = _drop_none(max_length=max_length, batch_size=batch_size, timeout=timeout)
+        opts = _drop_none(
+            max_length=max_length, batch_size=batch_size, timeout=timeout, server_kind=server_kind,
+            concurrency=concurrency, ca_bundle=ca_bundle,
+        )
         reranker: Reranker = HttpReranker(url, model, **opts, **backend_options)
     else:
-        if timeout is not None:
-            notes.append(f"the timeout applies to the http backend only: ignored by {backend}")
+        http_only = {"the timeout": timeout, "the server kind": server_kind, "the concurrency": concurrency, "the CA bundle": ca_bundle}
+        for what, value in http_only.items():
+            if value is not None:
+                notes.append(f"{what} applies to the http backend only: ignored by {backend}")
         ckpt = resolve(model or DEFAULT_MODEL, revision)
         check_qwen3(ckpt)
         max_length = _fit_max_length(max_length, max_positions(ckpt), notes)

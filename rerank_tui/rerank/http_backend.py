@@ -1,9 +1,27 @@
-"""Scoring through a running vLLM server's `/v1/rerank` (the Jina/Cohere-style rerank API).
+"""Scoring through a running rerank server: vLLM's `/rerank` (the Jina/Cohere-style rerank API),
+or any server of that API, or text-embeddings-inference's.
 
-The server must run the checkpoint as a scorer with the Qwen3 overrides and no chat template
-(README.md, "Reranking", shows the `vllm serve` command); the client sends the official prompt already split
-into `query_side` and `document_side`, so the server's scores are the contract's p(yes). Scores
-that are not a number in [0, 1] are an error, never a p(yes).
+Two kinds of server (`server_kind`):
+
+- "qwen3": vLLM running the checkpoint as a scorer with the Qwen3 overrides and no chat
+  template (README.md, "Reranking", shows the `vllm serve` command); the client sends the
+  official prompt already split into `query_side` and `document_side`, so the server's scores
+  are the contract's p(yes). Scores that are not a number in [0, 1] are an error.
+- "plain": a server whose model is not a Qwen3 yes/no scorer (bge-reranker, jina-reranker,
+  Cohere, TEI, Infinity, ...): the query and documents are sent as they are, with no prompt
+  and no instruction, and the scores are that model's (`score_label` "score"), any finite
+  number.
+- "auto" (the default): plain when the served model's name is a reranker's other than
+  Qwen3-Reranker's (bge-reranker-…, jina-reranker-…, mxbai-rerank-…, ms-marco-…) or the
+  server is TEI; else qwen3, as before this option existed. A note says when it chose plain.
+
+Wire shapes: `{"model", "query", "documents"[, "top_n"]}` → `{"results": [{"index",
+"relevance_score"}], "usage": {"prompt_tokens"?, "total_tokens"}}` (vLLM, Jina, Cohere,
+Infinity), or TEI's `{"query", "texts", "truncate"}` → `[{"index", "score"}]` (tokens in its
+`x-compute-tokens` header); TEI's is used once the server asks for `texts` or its `/info`
+says it is TEI. Routes: a base URL tries vLLM's current `/rerank`, then `/v1/rerank` (older
+vLLM, Jina) when that answers 404, and keeps the one that works; a URL ending in `/rerank`
+(`https://api.cohere.com/v2/rerank`) is used as it is.
 
 `timeout` is one deadline for a whole request: connecting, every read, all retries and the
 waits between them. httpx's own timeouts are per socket operation (a server trickling a byte a
@@ -11,10 +29,21 @@ second never trips them), so the client's sockets cap each operation to the time
 body is streamed with the deadline checked between chunks. Connection errors, timeouts, 429
 and 5xx answers are retried a bounded number of times, waiting what `Retry-After` asks or a
 jittered exponential backoff, never past the deadline; everything else fails at once with an
-error naming the URL. The API key is read from an environment variable (default
-`RERANK_TUI_API_KEY`) and kept in memory only. Documents are truncated client-side when a
-tokenizer is at hand (`tokenizer=` a tokenizer.json or checkpoint folder, or `model` is a local
-folder); otherwise the server's own limit applies.
+error naming the URL.
+
+`concurrency` (default 4) requests may be in flight at once, from one call (a long candidate
+list split into batches) or many (`rank_many`, several calls from threads); each keeps its own
+deadline and retries, and a call waiting for a free slot still sees its cancel. vLLM batches
+concurrent requests into the same forward passes, so a few in flight hide each request's
+round trip and JSON work and keep the accelerator busy; past 4–8 the gain flattens while a
+shared server's queue (and its other users' latency) grows.
+
+TLS: `ca_bundle` (a PEM file) else `$SSL_CERT_FILE` else certifi; proxies from the environment
+apply to remote hosts only (http_deadline.py). The API key is read from an environment
+variable (default `RERANK_TUI_API_KEY`) and kept in memory only. Documents are truncated
+client-side for qwen3 when a tokenizer is at hand (`tokenizer=` a tokenizer.json or checkpoint
+folder, or `model` is a local folder); otherwise, and for plain servers, the server's own limit
+applies (TEI is asked to truncate).
 """
 
 from __future__ import annotations
@@ -23,24 +52,30 @@ import json
 import math
 import os
 import random
+import threading
 import time
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from rerank_tui.http_deadline import CABundleError
 from rerank_tui.http_deadline import capped as _capped  # noqa: F401 (the shared deadline plumbing)
 from rerank_tui.http_deadline import connection_reason as _reason
+from rerank_tui.http_deadline import deadline_client as _deadline_client
 from rerank_tui.http_deadline import deadline_local as _local
-from rerank_tui.http_deadline import deadline_transport as _deadline_transport
+from rerank_tui.http_deadline import is_certificate_error as _is_certificate_error
 from rerank_tui.http_deadline import retry_after as _retry_after
 
-from .base import BaseReranker, Call
-from .errors import RerankServerError
+from .base import _POLL_S, BaseReranker, Call
+from .errors import RerankCancelled, RerankServerError
 from .prompt import PREFIX, SUFFIX, document_side, fit_document, may_exceed, query_side
 
 DEFAULT_API_KEY_ENV = "RERANK_TUI_API_KEY"
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_CONCURRENCY = 4
+SERVER_KINDS = ("auto", "qwen3", "plain")
 MAX_BODY_BYTES = 64 * 2**20  # a rerank answer is a few KiB; anything near this is not one
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _SERVER_HINT = (
@@ -49,6 +84,11 @@ _SERVER_HINT = (
     "\"classifier_from_token\":[\"no\",\"yes\"],\"is_original_qwen3_reranker\":true}'` "
     "or fix --url"
 )
+_PLAIN_HINT = "is --url a rerank API (vLLM, TEI, Infinity, Jina, Cohere)? fix --url, or pass the full endpoint ending in /rerank"
+_TLS_HINT = "pass the server's CA certificate with --ca-bundle FILE (or set $SSL_CERT_FILE)"
+# Names of rerankers that are not Qwen3's yes/no scorer: "auto" treats their servers as plain.
+_PLAIN_MODEL_WORDS = ("rerank", "cross-encoder", "crossencoder", "ms-marco", "msmarco")
+DOCUMENTS, TEI = "documents", "tei"  # the two wire shapes
 
 
 class HttpReranker(BaseReranker):
@@ -60,8 +100,10 @@ class HttpReranker(BaseReranker):
         url: str,
         model: str | None = None,
         *,
+        server_kind: str = "auto",
         max_length: int = 8192,
         batch_size: int = 64,
+        concurrency: int = DEFAULT_CONCURRENCY,
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = 5.0,
         retries: int = 3,
@@ -69,17 +111,23 @@ class HttpReranker(BaseReranker):
         backoff_max: float = 8.0,
         api_key_env: str = DEFAULT_API_KEY_ENV,
         tokenizer: str | Path | None = None,
+        ca_bundle: str | Path | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
         super().__init__()
         if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-        base = url.rstrip("/")
-        base = base.removesuffix("/v1/rerank").removesuffix("/v1")
-        self.base_url = base
-        self.rerank_url = f"{base}/v1/rerank"
+        if not (isinstance(concurrency, int) and not isinstance(concurrency, bool) and concurrency >= 1):
+            raise ValueError(f"concurrency must be a whole number of requests, at least 1, not {concurrency!r}")
+        if server_kind not in SERVER_KINDS:
+            raise ValueError(f"server kind {server_kind!r}: choose one of {', '.join(SERVER_KINDS)}")
+        self.base_url, self._routes = _endpoints(url)
+        self.rerank_url = self._routes[0]
+        self._settled = False  # True once a request got an answer: route and shape are known
+        self._api = DOCUMENTS
         self.max_length = max_length
         self.batch_size = max(1, batch_size)
+        self.concurrency = concurrency
         self.retries = max(0, retries)
         self.backoff = backoff
         self.backoff_max = backoff_max
@@ -90,14 +138,37 @@ class HttpReranker(BaseReranker):
         if key:
             headers["Authorization"] = f"Bearer {key}"
         self.api_key_env = api_key_env
-        self._client = httpx.Client(
-            headers=headers,
-            transport=transport or _deadline_transport(),
-            trust_env=False,  # never route a local server through a proxy from the env
-        )
+        try:
+            self._client = _deadline_client(
+                headers,
+                ca_bundle=ca_bundle,
+                limits=httpx.Limits(max_connections=max(100, concurrency), max_keepalive_connections=max(20, concurrency)),
+                transport=transport,
+            )
+        except CABundleError as error:
+            raise RerankServerError(str(error), "pass a PEM file of the CA that signed the server's certificate") from None
+        self._slots = threading.BoundedSemaphore(concurrency)  # requests in flight, all calls together
+        self._pool: ThreadPoolExecutor | None = None  # one call's batches, made on first need
+        self._pool_lock = threading.Lock()
         self.model = model or self._served_model()
-        self.identity = f"http:{self.model}"
-        self._tokenizer = _load_tokenizer(tokenizer, self.model)
+        self.server_kind = self._kind(server_kind)
+        self.plain = self.server_kind == "plain"
+        self.identity = f"{'http-plain' if self.plain else 'http'}:{self.model}@{_normalised(self.base_url)}"
+        short = self.model.rstrip("/").split("/")[-1] or self.model
+        self.label = f"{short} · http plain" if self.plain else f"{short} · http"
+        self.score_label = "score" if self.plain else "p(yes)"
+        self.uses_instruction = not self.plain
+        notes = []
+        if self.plain:
+            why = "" if server_kind == "plain" else f" ({self.model} is not Qwen3-Reranker; --server-kind qwen3 forces the Qwen3 prompt)"
+            notes.append(
+                f"plain rerank server{why}: query and documents are sent as they are, without the Qwen3 "
+                f"prompt or any instruction; scores are {short}'s own, not Qwen3's p(yes)"
+            )
+        if self.plain and tokenizer:
+            notes.append("the tokenizer is not used with a plain rerank server: the server truncates to its own limit")
+        self.notes = tuple(notes)
+        self._tokenizer = None if self.plain else _load_tokenizer(tokenizer, self.model)
         if self._tokenizer is not None:
             enc = self._tokenizer.encode
             self._budget = (
@@ -105,6 +176,21 @@ class HttpReranker(BaseReranker):
                 - len(enc(PREFIX, add_special_tokens=False).ids)
                 - len(enc(SUFFIX, add_special_tokens=False).ids)
             )
+
+    @property
+    def parallel_calls(self) -> int:
+        """How many `rank()` calls `rank_many` runs at once: one per request slot."""
+        return self.concurrency
+
+    def _kind(self, requested: str) -> str:
+        if requested != "auto":
+            return requested
+        if self._api == TEI:
+            return "plain"
+        name = self.model.lower()
+        if "qwen3" in name and "rerank" in name:
+            return "qwen3"
+        return "plain" if any(word in name for word in _PLAIN_MODEL_WORDS) else "qwen3"
 
     # -- requests -----------------------------------------------------------------------------
     def _request(self, method: str, url: str, payload: dict | None = None) -> _Answer:
@@ -119,17 +205,19 @@ class HttpReranker(BaseReranker):
                 answer = self._attempt(method, url, payload, deadline)
             except (httpx.TransportError, _DeadlinePassed) as error:  # refused, reset, timed out
                 failure: _Answer | Exception = error
+                if _is_certificate_error(error):  # retrying cannot make a certificate trusted
+                    return self._give_up(failure, url, tries, None, 0.0)
             else:
                 if answer.status_code not in _RETRY_STATUS:
                     return answer
                 failure = answer
                 retry_after = _retry_after(answer.headers.get("retry-after"))
             cap = min(self.backoff * 2 ** (tries - 1), self.backoff_max)
-            wait = retry_after if retry_after is not None else random.uniform(0, cap)  # full jitter
+            wait_s = retry_after if retry_after is not None else random.uniform(0, cap)  # full jitter
             left = deadline - time.monotonic()
-            if tries > self.retries or wait >= left:
+            if tries > self.retries or wait_s >= left:
                 return self._give_up(failure, url, tries, retry_after, left)
-            time.sleep(wait)
+            time.sleep(wait_s)
 
     def _attempt(self, method: str, url: str, payload: dict | None, deadline: float) -> _Answer:
         """One try, streamed, with every socket operation capped to the time left."""
@@ -170,19 +258,23 @@ class HttpReranker(BaseReranker):
                 f"the rerank server at {url} did not answer within {self.timeout:g} s ({attempts})",
                 "is it overloaded or still starting? raise --timeout or check the server log",
             ) from failure
+        if _is_certificate_error(failure):
+            raise RerankServerError(f"cannot reach the rerank server at {url}: {_reason(failure)}", _TLS_HINT) from failure
         if isinstance(failure, httpx.ConnectError):
             raise RerankServerError(
-                f"cannot reach the rerank server at {url}: {_reason(failure)}", _SERVER_HINT
+                f"cannot reach the rerank server at {url}: {_reason(failure)}", self._hint()
             ) from failure
         raise RerankServerError(  # connection reset, broken protocol
-            f"the rerank server at {url} broke the connection: {_reason(failure)}", _SERVER_HINT
+            f"the rerank server at {url} broke the connection: {_reason(failure)}", self._hint()
         ) from failure
 
-    @staticmethod
-    def _too_big(url: str) -> RerankServerError:
+    def _hint(self) -> str:
+        return _PLAIN_HINT if getattr(self, "plain", False) else _SERVER_HINT
+
+    def _too_big(self, url: str) -> RerankServerError:
         return RerankServerError(
             f"the rerank server at {url} sent an answer larger than {MAX_BODY_BYTES // 2**20} MiB",
-            "is --url a rerank server? " + _SERVER_HINT,
+            "is --url a rerank server? " + self._hint(),
         )
 
     def _json(self, response: _Answer, url: str) -> object:
@@ -200,7 +292,8 @@ class HttpReranker(BaseReranker):
                     "pass the served model's name as --model, or leave it out to use the server's",
                 )
             raise RerankServerError(
-                f"{url} answered 404: not a rerank API", "the server must be vLLM run with --runner pooling; " + _SERVER_HINT
+                f"{url} answered 404: not a rerank API",
+                "the server must be vLLM run with --runner pooling (or a rerank API: --server-kind plain); " + _SERVER_HINT,
             )
         if status >= 400:
             hint = {429: "the server is overloaded: try again later or raise --timeout"}.get(
@@ -212,18 +305,69 @@ class HttpReranker(BaseReranker):
         except (ValueError, RecursionError):
             raise RerankServerError(
                 f"{url} answered something that is not the rerank API (not JSON): {_snippet(response)}",
-                _SERVER_HINT,
+                self._hint(),
             ) from None
 
     def _served_model(self) -> str:
+        """The first model of `/v1/models`; for TEI (no such route), `/info`'s model_id."""
         url = f"{self.base_url}/v1/models"
-        data = self._json(self._request("GET", url), url)
+        answer = self._request("GET", url)
+        if answer.status_code == 404:
+            info = self._tei_info()
+            if info is not None:
+                return info
+        data = self._json(answer, url)
         try:
             return str(data["data"][0]["id"])
         except (KeyError, IndexError, TypeError):
             raise RerankServerError(
-                f"{url} answered something that is not an OpenAI-style model list", _SERVER_HINT
+                f"{url} answered something that is not an OpenAI-style model list",
+                "pass the served model's name as --model; " + _SERVER_HINT,
             ) from None
+
+    def _tei_info(self) -> str | None:
+        """TEI's `/info` → its model id (and the TEI wire shape from now on), or None."""
+        url = f"{self.base_url}/info"
+        try:
+            answer = self._request("GET", url)
+            data = answer.json() if answer.status_code == 200 else None
+        except (RerankServerError, ValueError, RecursionError):
+            return None
+        if isinstance(data, dict) and isinstance(data.get("model_id"), str):
+            self._api = TEI
+            return data["model_id"]
+        return None
+
+    def _post(self, query: str, documents: list[str]) -> tuple[object, _Answer, str]:
+        """One batch to the rerank route: the JSON answer, the raw answer and the URL that
+        took it. Falls back from `/rerank` to `/v1/rerank` on a 404, and to TEI's shape when
+        the server asks for `texts`; both are remembered. Until a first answer settles them,
+        concurrent batches each find them (a few 404s at most): none waits for another, since
+        a request still out there (a stale query's, a slow batch) must not hold up a new one."""
+        while True:
+            url, api = self.rerank_url, self._api
+            payload: dict[str, object] = (
+                {"query": query, "texts": documents, "truncate": True}
+                if api == TEI
+                else {"model": self.model, "query": query, "documents": documents}
+            )
+            if api != TEI and self.plain:
+                payload["top_n"] = len(documents)  # every server's default is all, but not every server's docs say so
+            answer = self._request("POST", url, payload)
+            if not self._settled:
+                if answer.status_code == 404 and not _names_a_model(answer):
+                    position = self._routes.index(url)
+                    if position + 1 == len(self._routes):
+                        tried = " and ".join(self._routes)
+                        raise RerankServerError(f"{tried} answered 404: not a rerank API", self._hint())
+                    self.rerank_url = self._routes[position + 1]
+                    continue
+                if api == DOCUMENTS and answer.status_code == 422 and b"texts" in answer.content and b"missing" in answer.content:
+                    self._api = TEI  # text-embeddings-inference: `missing field \`texts\``
+                    continue
+                if answer.status_code < 400:
+                    self._settled = True
+            return self._json(answer, url), answer, url
 
     # -- scoring ------------------------------------------------------------------------------
     def _fit(self, query: str, document: str, instruction: str | None) -> str:
@@ -237,58 +381,157 @@ class HttpReranker(BaseReranker):
         return fit_document(encode, query, document, instruction, self._budget)[0]
 
     def _score(self, query, documents, instruction, call: Call):
-        q_side = query_side(query, instruction)
+        chunks = [documents[start : start + self.batch_size] for start in range(0, len(documents), self.batch_size)]
+        if self.concurrency == 1 or len(chunks) == 1:
+            answers = []
+            for chunk in chunks:
+                call.check()
+                answers.append(self._batch(query, chunk, instruction, call))
+                call.stats.batches += 1
+        else:
+            answers = self._batches_at_once(query, chunks, instruction, call)
         scores: list[float] = []
-        tokens = 0
-        for start in range(0, len(documents), self.batch_size):
-            call.check()
-            chunk = documents[start : start + self.batch_size]
-            payload = {
-                "model": self.model,
-                "query": q_side,
-                "documents": [document_side(self._fit(query, d, instruction)) for d in chunk],
-            }
-            data = self._json(self._request("POST", self.rerank_url, payload), self.rerank_url)
-            scores += self._parse(data, len(chunk))
-            usage = data.get("usage") if isinstance(data, dict) else None
-            if isinstance(usage, dict) and isinstance(usage.get("prompt_tokens"), int) and tokens is not None:
-                tokens += usage["prompt_tokens"]
-            else:
-                tokens = None
-            call.stats.batches += 1
+        tokens: int | None = 0
+        for batch_scores, batch_tokens in answers:
+            scores += batch_scores
+            tokens = None if tokens is None or batch_tokens is None else tokens + batch_tokens
         call.stats.tokens = tokens
         return scores
 
-    def _parse(self, data: object, n: int) -> list[float]:
-        """`results[].index/relevance_score` back to input order; anything else is an error,
-        and so is a score that is not a number in [0, 1] (json reads `NaN` and `Infinity`)."""
+    def _batches_at_once(self, query, chunks, instruction, call: Call) -> list[tuple[list[float], int | None]]:
+        """A long candidate list's batches in parallel (at most `concurrency` in flight), in
+        order; the caller's cancel is watched here, and stops batches not yet sent."""
+        abort = threading.Event()
+        futures: list[Future] = [self._batch_pool().submit(self._batch, query, c, instruction, None, abort) for c in chunks]
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    error = future.exception()
+                    if error is not None:
+                        raise error
+                    call.stats.batches += 1
+                call.check()
+        except BaseException:
+            abort.set()
+            for future in futures:
+                future.cancel()
+            raise
+        return [future.result() for future in futures]
+
+    def _batch_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="rerank-http")
+            return self._pool
+
+    def _batch(self, query, chunk, instruction, call: Call | None, abort: threading.Event | None = None):
+        """One request: (scores in input order, prompt tokens or None). Waits for a free slot
+        (checking `call`'s cancel, or `abort` when run for another thread's call)."""
+        if self.plain:
+            q_text, texts = query, list(chunk)
+        else:
+            q_text = query_side(query, instruction)
+            texts = [document_side(self._fit(query, d, instruction)) for d in chunk]
+        while not self._slots.acquire(timeout=_POLL_S):
+            if call is not None:
+                call.check()
+            if abort is not None and abort.is_set():
+                raise RerankCancelled("rerank cancelled")
+        try:
+            if abort is not None and abort.is_set():
+                raise RerankCancelled("rerank cancelled")
+            data, answer, url = self._post(q_text, texts)
+        finally:
+            self._slots.release()
+        return self._parse(data, len(chunk), url), _tokens(data, answer)
+
+    def _parse(self, data: object, n: int, url: str | None = None) -> list[float]:
+        """`results[].index/relevance_score` (or TEI's `[].index/score`) back to input order;
+        anything else is an error, and so is a score that is not a finite number (for qwen3:
+        not a number in [0, 1]; json reads `NaN` and `Infinity`)."""
+        url = url or self.rerank_url
         out: list[float | None] = [None] * n
         try:
-            for item in data["results"]:
-                index, score = item["index"], item["relevance_score"]
+            items, field = (data, "score") if isinstance(data, list) else (data["results"], "relevance_score")
+            for item in items:
+                index, score = item["index"], item[field]
                 if not _is_int(index) or index < 0 or out[index] is not None:
                     raise ValueError(index)
-                if not (_is_number(score) and 0.0 <= score <= 1.0):  # False for NaN too
+                if self.plain:
+                    if not (_is_number(score) and math.isfinite(score)):
+                        raise RerankServerError(
+                            f"{url} returned the score {score!r} for document {index}, not a finite number",
+                            "check the server log",
+                        )
+                elif not (_is_number(score) and 0.0 <= score <= 1.0):  # False for NaN too
                     raise RerankServerError(
-                        f"{self.rerank_url} returned the score {score!r} for document {index}, "
+                        f"{url} returned the score {score!r} for document {index}, "
                         "not a probability in [0, 1]",
-                        "the server must score with the Qwen3 overrides; " + _SERVER_HINT,
+                        "the server must score with the Qwen3 overrides (a plain reranker: --server-kind plain); "
+                        + _SERVER_HINT,
                     )
                 out[index] = float(score)
         except (KeyError, TypeError, ValueError, IndexError):
             raise RerankServerError(
-                f"{self.rerank_url} answered JSON that is not a rerank result: {str(data)[:120]}",
-                _SERVER_HINT,
+                f"{url} answered JSON that is not a rerank result: {str(data)[:120]}",
+                self._hint(),
             ) from None
         if any(s is None for s in out):
             raise RerankServerError(
-                f"{self.rerank_url} returned {sum(s is not None for s in out)} scores for {n} documents",
+                f"{url} returned {sum(s is not None for s in out)} scores for {n} documents",
                 "the server may cap results (top_n); check its version",
             )
         return out  # type: ignore[return-value]
 
     def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         self._client.close()
+
+
+def _endpoints(url: str) -> tuple[str, list[str]]:
+    """(base URL for `/v1/models`, the rerank routes to try in order)."""
+    url = url.strip().rstrip("/")
+    if url.endswith("/rerank"):  # a full endpoint: used as it is
+        base = url.removesuffix("/rerank")
+        for version in ("/v1", "/v2"):
+            base = base.removesuffix(version)
+        return base, [url]
+    base = url.removesuffix("/v1")
+    return base, [f"{base}/rerank", f"{base}/v1/rerank"]
+
+
+def _normalised(base: str) -> str:
+    """The server's URL as part of the cache identity: scheme and host lower case, no
+    credentials, no default port, no trailing slash."""
+    try:
+        u = httpx.URL(base)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return base
+    host = f"[{u.host}]" if ":" in u.host else u.host
+    port = f":{u.port}" if u.port is not None else ""
+    return f"{u.scheme}://{host}{port}{u.path.rstrip('/')}"
+
+
+def _tokens(data: object, answer: _Answer) -> int | None:
+    """Prompt tokens of one answer: `usage.prompt_tokens` (vLLM, Infinity), else
+    `usage.total_tokens` (older vLLM, Jina), else TEI's `x-compute-tokens`; None if none."""
+    usage = data.get("usage") if isinstance(data, dict) else None
+    if isinstance(usage, dict):
+        for field in ("prompt_tokens", "total_tokens"):
+            if _is_int(usage.get(field)):
+                return usage[field]
+    header = answer.headers.get("x-compute-tokens", "")
+    return int(header) if header.isdigit() else None
+
+
+def _names_a_model(answer: _Answer) -> bool:
+    detail = _error_message(answer)
+    return bool(detail and "model" in detail.lower())
 
 
 def _load_tokenizer(tokenizer: str | Path | None, model: str):

@@ -1,7 +1,10 @@
 """A persistent score cache, and a reranker wrapper that asks its backend only for misses.
 
 Scores live in SQLite at `cache_dir()/scores.sqlite`, keyed by a SHA-1 of (model identity,
-max_length, instruction, query, SHA-1 of the document text). Rows are evicted oldest first
+max_length, instruction, query, SHA-1 of the document text); an HTTP backend's identity
+names its server's URL as well as the model (`http:MODEL@URL`), so two servers serving
+different checkpoints under one name never share scores (entries written before the URL was
+part of it are simply never hit again, and age out). Rows are evicted oldest first
 when the table passes `max_rows`. WAL mode and a busy timeout let two processes (two TUIs, a
 TUI and a benchmark) share the file. The cache is rebuildable: a file SQLite cannot read is
 deleted and created afresh, and a cache that cannot be opened at all only costs speed.
@@ -116,7 +119,7 @@ class ScoreCache:
     def _run(self, work: Callable[[sqlite3.Connection], object], default):
         """Run `work` on the connection; on a corrupt file, rebuild once and retry."""
         with self._lock:
-            for attempt in (0, 1):
+            for _attempt in (0, 1):
                 db = self._connect()
                 if db is None:
                     return default
@@ -191,14 +194,27 @@ class CachedReranker(BaseReranker):
         self.identity = backend.identity
         self.max_length = backend.max_length
         self.notes = tuple(getattr(backend, "notes", ()))
+        self.score_label = getattr(backend, "score_label", "p(yes)")
+        self.uses_instruction = getattr(backend, "uses_instruction", True)
+        self.label = getattr(backend, "label", "") or ""
 
     @property
     def device(self) -> str:
         return self.backend.device
 
+    @property
+    def parallel_calls(self) -> int:
+        """`rank_many` runs as many calls at once as the backend takes (hits need no slot)."""
+        return getattr(self.backend, "parallel_calls", 1)
+
+    def _keys(self, instruction: str | None, query: str, documents: Sequence[str]) -> list[bytes]:
+        # A backend that never sends the instruction scores alike under every one: one entry.
+        key_instruction = instruction if self.uses_instruction else ""
+        return cache_keys(self.identity, self.max_length, key_instruction, query, documents)
+
     def _score(self, query, documents, instruction, call: Call):
         stats = call.stats
-        keys = cache_keys(self.identity, self.max_length, instruction, query, documents)
+        keys = self._keys(instruction, query, documents)
         known: dict[bytes, float | None] = dict(self.cache.get_many(keys))
         stats.cache_hits = sum(1 for k in keys if k in known)
         missing: dict[bytes, str] = {}
@@ -219,7 +235,7 @@ class CachedReranker(BaseReranker):
         for or touches the model (for showing what is known at once)."""
         start = time.perf_counter()
         documents = list(documents)
-        keys = cache_keys(self.identity, self.max_length, instruction, query, documents)
+        keys = self._keys(instruction, query, documents)
         known = self.cache.get_many(keys) if keys else {}
         if len(known) < len(set(keys)):
             return None

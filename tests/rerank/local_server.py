@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -29,10 +30,11 @@ class LocalServer:
     calls and `server.times` their arrival (time.monotonic()).
 
     At exit `release` is set (stalling handlers wait on it), the server stops and every handler
-    thread is joined, so nothing outlives the `with` block.
+    thread is joined, so nothing outlives the `with` block. With `tls` (a server-side
+    `ssl.SSLContext`) it serves https.
     """
 
-    def __init__(self, handler: Handler, port: int = 0):
+    def __init__(self, handler: Handler, port: int = 0, tls: ssl.SSLContext | None = None):
         self.handler = handler
         self.requests: list[tuple[str, str, dict, bytes]] = []
         self.times: list[float] = []
@@ -72,7 +74,10 @@ class LocalServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = False  # with block_on_close, server_close() joins them
         self._server.block_on_close = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        if tls is not None:  # the handshake runs in accept(); a client that refuses it is dropped there
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.port = self._server.server_address[1]
+        self.url = f"{'https' if tls is not None else 'http'}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def __enter__(self) -> LocalServer:
@@ -107,3 +112,23 @@ def trickle(head: bytes, body: bytes, every: float, release: threading.Event) ->
             wfile.write(bytes([byte]))
 
     return write
+
+
+class InFlight:
+    """Counts a server's requests in flight: `enter()`/`leave()` around a handler's work;
+    `most` is the largest number seen at once."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self):
+        with self._lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        return self
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self.now -= 1

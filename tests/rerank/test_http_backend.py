@@ -29,7 +29,7 @@ def rerank_server(ref, tiny_model):
     def handle(method, path, headers, body):
         if method == "GET" and path == "/v1/models":
             return json_answer({"object": "list", "data": [{"id": str(tiny_model), "object": "model"}]})
-        if method == "POST" and path == "/v1/rerank":
+        if method == "POST" and path in ("/rerank", "/v1/rerank"):  # vLLM serves both
             request = json.loads(body)
             ids = [ref.tokenizer(request["query"] + d, add_special_tokens=False)["input_ids"] for d in request["documents"]]
             results = [
@@ -88,7 +88,7 @@ def test_refused_connection_names_the_url():
     started = time.monotonic()
     with pytest.raises(RerankServerError) as info:
         client.score(QUERY, ["a"])
-    assert f"{url}/v1/rerank" in str(info.value) and "refused" in str(info.value)
+    assert f"{url}/rerank" in str(info.value) and "refused" in str(info.value)
     assert "hint:" in str(info.value)
     assert time.monotonic() - started < 5
 
@@ -153,9 +153,15 @@ def test_answers_that_are_not_the_rerank_api(answer, expected):
         with pytest.raises(RerankServerError) as info:
             client.score(QUERY, ["a", "b"])
         assert expected in str(info.value) and server.url in str(info.value)
-        assert len(server.requests) == 1  # client errors are not retried
+        # client errors are not retried; a bare 404 is: once, on the older route /v1/rerank
+        unknown_route = answer[0] == 404 and b"model" not in answer[2]
+        assert [r[1] for r in server.requests] == (["/rerank", "/v1/rerank"] if unknown_route else ["/rerank"])
 
 
 def test_base_url_forms_are_normalised():
-    for url in ("http://127.0.0.1:9", "http://127.0.0.1:9/", "http://127.0.0.1:9/v1", "http://127.0.0.1:9/v1/rerank"):
-        assert HttpReranker(url, "m").rerank_url == "http://127.0.0.1:9/v1/rerank"
+    for url in ("http://127.0.0.1:9", "http://127.0.0.1:9/", "http://127.0.0.1:9/v1"):
+        client = HttpReranker(url, "m")
+        assert client.base_url == "http://127.0.0.1:9" and client.rerank_url == "http://127.0.0.1:9/rerank"
+    for endpoint in ("http://127.0.0.1:9/v1/rerank", "http://127.0.0.1:9/v2/rerank", "http://127.0.0.1:9/rerank"):
+        client = HttpReranker(endpoint + "/", "m")  # a full endpoint is used as it is
+        assert client.base_url == "http://127.0.0.1:9" and client.rerank_url == endpoint

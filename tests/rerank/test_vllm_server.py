@@ -46,3 +46,26 @@ def test_server_rejects_an_unknown_model_clearly(server):
     with pytest.raises(RerankServerError) as info:
         HttpReranker(server.url, "no-such-model", retries=0).score(QUERY, ["a"])
     assert server.url in str(info.value) and "no-such-model" in str(info.value), str(info.value)
+
+
+def test_the_current_route_and_concurrency_give_the_same_scores(server, tiny_model):
+    from rerank_tui.rerank.base import RankRequest
+    from rerank_tui.rerank.http_backend import HttpReranker
+
+    options = dict(max_length=512, tokenizer=tiny_model, batch_size=8)
+    sequential = HttpReranker(server.url, concurrency=1, **options)
+    parallel = HttpReranker(server.url, concurrency=4, **options)
+    assert sequential.server_kind == "qwen3"  # the tiny model's folder name says nothing: the Qwen3 contract
+    requests = [RankRequest(f"{QUERY} {i}", make_documents(20, seed=70 + i, max_words=80), "Prefer code") for i in range(8)]
+    one = [r.scores(20) for r in sequential.rank_many(requests)]
+    rankings = list(parallel.rank_many(requests))  # 4 queries at once, each of 3 batches at once
+    many = [r.scores(20) for r in rankings]
+    diff = max(abs(a - b) for xs, ys in zip(one, many) for a, b in zip(xs, ys))
+    print(f"max |concurrency 4 - concurrency 1| over {20 * len(requests)} pairs: {diff:.2e}")
+    assert diff <= 1e-5
+    assert parallel.rerank_url == f"{server.url}/rerank"  # vLLM's current route, no fallback needed
+    assert all(r.stats.tokens and r.stats.batches == 3 for r in rankings)  # usage: prompt_tokens
+    older = HttpReranker(f"{server.url}/v1/rerank", **options)  # the deprecated route still answers
+    assert older.score(*requests[0]) == pytest.approx(one[0], abs=1e-5)
+    for client in (sequential, parallel, older):
+        client.close()

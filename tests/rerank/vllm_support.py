@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 # Let vLLM use every core (it keeps one for itself by default) on a small machine.
-CPU_ENV = {"VLLM_CPU_OMP_THREADS_BIND": "0-1", "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"}
+CPU_ENV = {"VLLM_CPU_OMP_THREADS_BIND": f"0-{(os.cpu_count() or 2) - 1}", "VLLM_CPU_NUM_OF_RESERVED_CPU": "0"}
 KV_CACHE_BYTES = 256 * 2**20  # the default memory fraction asks for more than the NUMA node reports
 OVERRIDES = '{"architectures":["Qwen3ForSequenceClassification"],"classifier_from_token":["no","yes"],"is_original_qwen3_reranker":true}'
 
@@ -20,7 +20,7 @@ OVERRIDES = '{"architectures":["Qwen3ForSequenceClassification"],"classifier_fro
 class VllmServer:
     """`python -m vllm.entrypoints.openai.api_server` on 127.0.0.1:port, as a user would run it."""
 
-    def __init__(self, model: Path, port: int, log_path: Path, max_model_len: int = 2048):
+    def __init__(self, model: Path, port: int, log_path: Path, max_model_len: int = 2048, cpu_bind: str | None = None):
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         command = [
@@ -32,7 +32,8 @@ class VllmServer:
         ]
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, env=os.environ | CPU_ENV, start_new_session=True
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=os.environ | CPU_ENV | ({"VLLM_CPU_OMP_THREADS_BIND": cpu_bind} if cpu_bind else {}),
+            start_new_session=True,
         )
 
     def wait_healthy(self, timeout: float = 240.0) -> None:

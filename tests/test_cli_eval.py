@@ -215,3 +215,133 @@ def test_runs_never_overwrite_the_recall_run(capsys, tmp_path, run_collection):
                  "--bm25-only", "--runs", str(run.parent)])
     err = capsys.readouterr().err
     assert code == 2 and "over the --recall-run file" in err and run.read_text() == before
+
+
+# -- any metric ir-measures parses and computes, end to end; the rest refused in one line --------
+
+EXOTIC = ["P(rel=2)@5", "Judged@10", "R@100", "AP(rel=2)", "MRR@10", "NumRel", "nDCG(gains={1:0})@10"]
+
+
+def test_any_ir_measures_metric_works_end_to_end_and_equals_calc_aggregate(capsys, tmp_path, run_collection):
+    corpus, queries, qrels, _ = run_collection
+    common = ["eval", corpus, "--queries", queries, "--qrels", qrels, "--bm25-only", "--depth", "5", "--metrics", *EXOTIC]
+    report = json.loads(run_eval(capsys, *common, "--json", "--runs", tmp_path / "runs"))
+    assert report["metrics"] == EXOTIC and report["primary"] == "Judged@10"
+    reference = ir_measures_means(qrels, tmp_path / "runs" / "bm25.trec", EXOTIC)
+    row = report["rows"][0]
+    for m in EXOTIC:
+        ours = "RR@10" if m == "MRR@10" else m  # ir-measures' own spelling of MRR@10
+        assert row[m] == pytest.approx(reference[ours], abs=1e-9), m
+    assert row["NumRel"] == 4  # a count: summed over the queries, as ir-measures aggregates it
+    table = run_eval(capsys, *common)
+    header, _, bm25 = table.splitlines()[:3]
+    assert all(m in header for m in EXOTIC) and "p vs bm25 (Judged@10)" in header
+    assert f"{row['nDCG(gains={1:0})@10']:.4f}" in bm25.split()
+
+
+@pytest.mark.parametrize(
+    "metric, message",
+    [
+        ("garbage", "unknown metric 'garbage'"),
+        ("RBP(p=0.8)", "metric 'RBP(p=0.8)': no installed ir-measures provider computes it"),
+        ("nDCG(rel=2)@10", "metric 'nDCG(rel=2)@10': nDCG has no parameter 'rel'"),
+        ("P", "metric 'P': P needs cutoff (e.g. P@10)"),
+    ],
+)
+def test_a_metric_that_cannot_be_computed_is_one_line_and_exit_2(capsys, tmp_path, run_collection, metric, message):
+    try:
+        import trectools  # noqa: F401
+
+        if metric.startswith("RBP"):
+            pytest.skip("trectools computes RBP here")
+    except ImportError:
+        pass
+    corpus, queries, qrels, _ = run_collection
+    for argv in (
+        ["eval", corpus, "--queries", queries, "--qrels", qrels, "--bm25-only", "--metrics", "nDCG@10", metric],
+        ["snapshot", "diff", "a", "b", "--metric", metric, "--workspace", tmp_path / "ws"],
+    ):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        assert code == 2 and out == ""
+        assert err.startswith("rerank-tui: error: ") and message in err and len(err.splitlines()) == 1, err
+
+
+def test_snapshot_diff_takes_any_computable_metric(capsys, tmp_path, run_collection):
+    corpus, queries, qrels, _ = run_collection
+    ws = tmp_path / "ws"
+    for name, k1 in (("a", "0.5"), ("b", "2")):
+        assert main([str(x) for x in ("snapshot", "save", name, corpus, "--queries", queries, "--qrels", qrels,
+                                      "--bm25-only", "--k1", k1, "--workspace", ws)]) == 0
+    capsys.readouterr()
+    for metric in ("P(rel=2)@5", "AP(rel=2)", "MRR@10"):
+        report = json.loads(run_eval(capsys, "snapshot", "diff", "a", "b", "--qrels", qrels, "--metric", metric, "--json", "--workspace", ws))
+        assert report["metric"] == metric and report["judged"] == 3
+
+
+# -- a BEIR folder alone: its queries and qrels/test.tsv ------------------------------------------
+
+
+@pytest.fixture
+def beir_folder(tmp_path):
+    folder = tmp_path / "beir"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text("".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in RUN_CORPUS))
+    (folder / "queries.jsonl").write_text(
+        '{"_id": "q1", "text": "dataloader hangs in jupyter"}\n{"_id": "q2", "text": "useEffect cleanup"}\n'
+        '{"_id": "q3", "text": "yellow bananas"}\n{"_id": "q4", "text": "a train query"}\n'
+    )
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\nq2\td2\t1\n")
+    (folder / "qrels" / "dev.tsv").write_text("query-id\tcorpus-id\tscore\nq3\td4\t1\n")
+    return folder
+
+
+def test_eval_of_a_beir_folder_alone_uses_its_queries_and_test_qrels(capsys, tmp_path, beir_folder):
+    code = main([str(a) for a in ("eval", beir_folder, "--bm25-only", "--json", "--runs", tmp_path / "runs")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"judged queries from {beir_folder / 'queries.jsonl'} and {beir_folder / 'qrels' / 'test.tsv'} (split test" in err
+    report = json.loads(out)
+    assert report["rows"][0]["queries"] == 2
+    explicit = run_eval(capsys, "eval", beir_folder, "--queries", beir_folder / "queries.jsonl",
+                        "--qrels", beir_folder / "qrels" / "test.tsv", "--bm25-only", "--json")
+    assert json.loads(explicit)["rows"] == report["rows"]  # the same as naming the files
+    dev = json.loads(run_eval(capsys, "eval", beir_folder, "--split", "dev", "--bm25-only", "--json"))
+    assert dev["rows"][0]["queries"] == 1
+
+
+def test_eval_of_the_shared_layout_uses_its_single_qrels(capsys, tmp_path, run_collection):
+    corpus, queries, qrels, _ = run_collection  # corpus.jsonl, queries.jsonl and qrels.tsv in one folder
+    code = main(["eval", str(tmp_path), "--bm25-only", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert json.loads(out)["rows"][0]["queries"] == 3 and f"and {qrels}\n" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--split", "train"], "qrels has no train.tsv (splits: dev, test)"),
+        (["--split", "dev", "--labels", "{folder}/labels.yaml"], "--split picks the qrels of a BEIR folder PATH"),
+        (["--queries", "{folder}/queries.jsonl"], "--queries needs --qrels"),
+    ],
+)
+def test_beir_folder_mistakes_are_one_line(capsys, beir_folder, argv, message):
+    code = main(["eval", str(beir_folder), "--bm25-only", *(a.format(folder=beir_folder) for a in argv)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.splitlines()) == 1, err
+
+
+def test_a_folder_without_judgments_says_what_to_give(capsys, tmp_path, beir_folder):
+    (beir_folder / "qrels" / "test.tsv").rename(beir_folder / "qrels" / "train.tsv")
+    code = main(["eval", str(beir_folder), "--bm25-only"])
+    assert code == 2 and "has no test.tsv: pass --split dev or train" in capsys.readouterr().err
+    (beir_folder / "qrels" / "train.tsv").unlink()
+    code = main(["eval", str(beir_folder), "--bm25-only", "--json"])  # one split: that one, and the note says so
+    assert code == 0 and "(split dev;" in capsys.readouterr().err
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("# A\n\ntext\n")
+    code = main(["eval", str(notes), "--bm25-only"])
+    err = capsys.readouterr().err
+    assert code == 2 and "has no queries.jsonl: give --labels FILE, or --queries FILE with --qrels FILE" in err

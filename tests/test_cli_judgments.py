@@ -174,3 +174,54 @@ def test_cranfield_round_trips_with_its_ids_and_its_1_to_4_scale(capsys, tmp_pat
     assert main([str(a) for a in args]) == 0
     assert read_qrels(out, grades=None) == read_qrels(cranfield / "qrels.tsv", grades=None)
     assert queries_out.read_text(encoding="utf-8") == (cranfield / "queries.jsonl").read_text(encoding="utf-8")
+
+
+# -- Quepid's basic CSV ----------------------------------------------------------------------------
+
+
+def test_quepid_export_imports_back_and_queries_without_ratings_join_the_set(capsys, tmp_path, labels):
+    ws = tmp_path / "ws"
+    (tmp_path / "q.tsv").write_text("9\tunrated query\n")
+    assert main(["import", str(tmp_path / "q.tsv"), "--workspace", str(ws)]) == 0
+    text = _export(tmp_path, ws, "quepid")
+    assert text.splitlines() == [
+        "query,docid,rating", "unrated query,,", "dataloader hangs,pytorch/a.md#2,3.0",
+        "dataloader hangs,pytorch/b.md#1,1.0", " =cmd|' /C calc'!A0,evil.md#1,0.0",
+    ]  # the query set's order: queries.yaml, then the labeled queries it lacks
+    target = tmp_path / "other" / "labels.yaml"
+    assert main(["import", str(tmp_path / "out.quepid"), "--labels", str(target)]) == 0  # detected from the header
+    back = LabelStore.load(target)
+    assert {q: {d: x.grade for d, x in v.items()} for q, v in back.queries.items() if v} == {
+        q: {d: x.grade for d, x in v.items()} for q, v in labels.queries.items()
+    }
+    assert back.scale.text == "0–3"
+    from rerank_tui.session.query_set import QuerySetFile
+
+    assert [e.text for e in QuerySetFile.load(target.with_name("queries.yaml")).entries] == ["unrated query"]  # joined the set
+
+
+def test_a_quepid_file_graded_0_to_10_sets_the_scale_of_an_empty_workspace_only(capsys, tmp_path, labels):
+    quepid = tmp_path / "case_7_judgements.csv"
+    quepid.write_text("query,docid,rating\nstar wars,3574597,10.0\nstar wars,3557771,\nstar trek,1370,0.0\nstar trek,99,5.0")
+    empty = tmp_path / "new" / "labels.yaml"
+    assert main(["import", str(quepid), "--format", "quepid", "--labels", str(empty)]) == 0
+    assert "scale is now 0–10" in capsys.readouterr().err
+    store = LabelStore.load(empty)
+    assert store.scale.text == "0–10" and store.get("star wars", "3574597").grade == 10
+    assert set(store.for_query("star wars")) == {"3574597"}  # the unrated doc is not a label
+    before = labels.path.read_text() if labels.path.exists() else None
+    assert main(["import", str(quepid), "--workspace", str(tmp_path / "ws")]) == 2  # its labels are 0–3
+    err = capsys.readouterr().err
+    assert "grades 5, 10 are not on this workspace's scale 0–3" in err and "--scale" in err and len(err.splitlines()) == 1
+    assert (labels.path.read_text() if labels.path.exists() else None) == before
+    assert main(["import", str(quepid), "--scale", "0-10", "--workspace", str(tmp_path / "ws")]) == 0
+    assert LabelStore.load(tmp_path / "ws" / "labels.yaml").scale.text == "0–10"
+
+
+def test_a_fractional_quepid_rating_is_refused_at_its_line(capsys, tmp_path):
+    quepid = tmp_path / "ratings.csv"
+    quepid.write_text("query,docid,rating\nq,d1,1.0\nq,d2,2.5\n")
+    assert main(["import", str(quepid), "--workspace", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err
+    assert f"{quepid}:3: grade '2.5' is not a whole number" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "ws" / "labels.yaml").exists()

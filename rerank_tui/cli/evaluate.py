@@ -1,14 +1,57 @@
-"""`rerank-tui eval`: BM25 and one reranked system per instruction, metrics in one table."""
+"""`rerank-tui eval`: BM25 and one reranked system per instruction, metrics in one table.
+
+The judged queries come from --labels, from --queries with --qrels, or, when PATH is a test
+collection folder and neither is given, from the folder itself: BEIR's `queries.jsonl` with
+`qrels/test.tsv` (`--split dev` or `train` picks another), or `queries.jsonl` beside one
+`qrels.tsv` (the layout of shared/eval). The corpus layer reads the folder's documents.
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from rerank_tui.cli.errors import UserError, reading
 
+QUERY_FILES = ("queries.jsonl", "queries.tsv")
+DEFAULT_SPLIT = "test"
+
+
+def collection_files(path, split: str | None, qrels: Path | None = None) -> tuple[Path, Path, str | None]:
+    """(queries file, qrels file, split or None) of a test collection folder: BEIR's
+    `queries.jsonl` and `qrels/SPLIT.tsv` (`test` unless `split` says, or the only split there
+    is), or `queries.jsonl` beside a single `qrels.tsv`. `qrels` given: that file instead.
+    UserError when the folder has no such files, naming what it lacks."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UserError(f"{path} is not a test collection folder: give --labels FILE, or --queries FILE with --qrels FILE")
+    queries = next((folder / name for name in QUERY_FILES if (folder / name).is_file()), None)
+    if queries is None:
+        raise UserError(
+            f"{path} has no queries.jsonl: give --labels FILE, or --queries FILE with --qrels FILE "
+            "(a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/test.tsv)"
+        )
+    if qrels is not None:
+        if split is not None:
+            raise UserError("--split picks the folder's qrels/SPLIT.tsv: it does not go with --qrels")
+        return queries, qrels, None
+    splits = sorted(p.stem for p in (folder / "qrels").glob("*.tsv") if p.is_file()) if (folder / "qrels").is_dir() else []
+    if splits:
+        chosen = split or (DEFAULT_SPLIT if DEFAULT_SPLIT in splits else splits[0] if len(splits) == 1 else None)
+        if chosen is None:
+            raise UserError(f"{folder / 'qrels'} has no {DEFAULT_SPLIT}.tsv: pass --split " + " or ".join(splits))
+        if chosen not in splits:
+            raise UserError(f"{folder / 'qrels'} has no {chosen}.tsv (splits: {', '.join(splits)})")
+        return queries, folder / "qrels" / f"{chosen}.tsv", chosen
+    if (folder / "qrels.tsv").is_file():
+        if split is not None:
+            raise UserError(f"--split {split}: {path} has one qrels file, qrels.tsv, and no qrels/ folder of splits")
+        return queries, folder / "qrels.tsv", None
+    raise UserError(f"{path} has {queries.name} but no qrels/{DEFAULT_SPLIT}.tsv or qrels.tsv: give --qrels FILE")
+
 
 def _judged_queries(args) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
-    """(query id, text) pairs and qrels, from --labels or from --queries + --qrels."""
+    """(query id, text) pairs and qrels, from --labels, --queries + --qrels, or PATH's own."""
     if args.labels is not None:
         from rerank_tui.session.labels import LabelStore
         from rerank_tui.session.scoreboard import labeled_queries
@@ -53,15 +96,22 @@ def cmd_eval(args) -> int:
     from rerank_tui.session.presets import PresetStore
     from rerank_tui.session.store import WorkspaceFileError
 
-    if (args.labels is None) == (args.queries is None):
-        raise UserError("give --labels FILE, or --queries FILE with --qrels FILE")
+    split = getattr(args, "split", None)
+    if args.labels is not None and (args.queries is not None or args.qrels is not None):
+        raise UserError("give --labels FILE, or --queries FILE with --qrels FILE, not both")
     if args.queries is not None and args.qrels is None:
         raise UserError("--queries needs --qrels")
-    metrics = args.metrics or list(DEFAULT_METRICS)
+    if split is not None and (args.labels is not None or args.queries is not None):
+        raise UserError("--split picks the qrels of a BEIR folder PATH: it goes without --labels and --queries")
+    metrics = list(dict.fromkeys(args.metrics or DEFAULT_METRICS))
     try:
         parse_metrics(metrics)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    if args.labels is None and args.queries is None:  # PATH's own queries and qrels
+        args.queries, args.qrels, split = collection_files(args.path, split, args.qrels)
+        which = f" (split {split}; --split picks another)" if split else ""
+        print(f"rerank-tui: note: judged queries from {args.queries} and {args.qrels}{which}", file=sys.stderr)
     try:
         presets = PresetStore.load(args.workspace / "presets.yaml")
     except WorkspaceFileError as exc:
@@ -88,6 +138,8 @@ def cmd_eval(args) -> int:
         from rerank_tui.cli.headless import make_reranker
 
         reranker = make_reranker(args)
+    from rerank_tui.session.metrics import MetricError
+
     results = []
     for name, hits_of in sources:
         progress = progress_printer()
@@ -97,6 +149,8 @@ def cmd_eval(args) -> int:
                 depth=args.depth, rerank_depth=args.rerank_depth, progress=progress,
                 hits_of=hits_of, recall_name=name,
             )
+        except MetricError as exc:  # a provider that failed on these judgments
+            raise UserError(str(exc)) from None
         finally:
             clear_progress(progress)
         if len(sources) > 1:  # recall × (nothing | each instruction): "dense+default"
@@ -126,7 +180,10 @@ def cmd_eval(args) -> int:
         for i, a in enumerate(results[1:], start=1)
         for b in results[i + 1 :]
     ]
-    sweep = _alpha_sweep(args, index, queries, qrels, dense, primary) if args.sweep_alpha else None
+    try:
+        sweep = _alpha_sweep(args, index, queries, qrels, dense, primary) if args.sweep_alpha else None
+    except MetricError as exc:
+        raise UserError(str(exc)) from None
     if args.json:  # NaN (no test possible) and any non-finite number become null
         from rerank_tui.safe_text import json_line
 
@@ -194,7 +251,8 @@ def _fmt_p(p: float) -> str:
 
 def _print_table(table, metrics, primary, pairs) -> None:
     width = max(12, *(len(r["system"]) for r in table))
-    header = f"{'system':<{width}} " + " ".join(f"{m:>16}" for m in metrics) + f"  p vs {table[0]['system']} ({primary})"
+    cell = {m: max(16, len(m)) for m in metrics}  # a long name (nDCG(dcg='exp-log2')@10) widens its column
+    header = f"{'system':<{width}} " + " ".join(f"{m:>{cell[m]}}" for m in metrics) + f"  p vs {table[0]['system']} ({primary})"
     print(header)
     print("-" * len(header))
     for row in table:
@@ -203,7 +261,7 @@ def _print_table(table, metrics, primary, pairs) -> None:
             value = f"{row[m]:.4f}"
             if "delta" in row:
                 value += f" ({row['delta'][m]:+.3f})"
-            cells.append(f"{value:>16}")
+            cells.append(f"{value:>{cell[m]}}")
         p = row.get(f"p_vs_bm25 ({primary})")
         print(f"{row['system']:<{width}} " + " ".join(cells) + ("  " + _fmt_p(p) if p is not None else ""))
     print(f"\n{table[0]['queries']} judged queries; unlabeled passages count as non-relevant; "

@@ -1,5 +1,5 @@
-"""`rerank-tui export` and `rerank-tui import`: labels.yaml to and from qrels, CSV and JSONL,
-and queries files (no labels) into the query set.
+"""`rerank-tui export` and `rerank-tui import`: labels.yaml to and from qrels, CSV (ours and
+Quepid's) and JSONL, and queries files (no labels) into the query set.
 
 The query set (queries.yaml, next to labels.yaml) keeps each query's id: qrels imported with
 their queries file keep the file's ids, and every export writes them back.
@@ -134,8 +134,11 @@ def _import_judgments(args, fmt: str) -> int:
         scale = import_scale(store.scale, args.replace or len(store) == 0, judgment_grades(judgments), requested)
     except ValueError as exc:
         raise UserError(f"{args.file}: {exc}") from None
-    if ids or notes:
-        _add_queries(listed, [(ids.get(q), q) for q in judgments if q in ids or q in notes], notes)
+    # Queries that come with an id or a note, and queries without labels (Quepid's `query,,`),
+    # join the query set (queries.yaml): a query without labels is known by nothing else.
+    joining = [q for q in judgments if q in ids or q in notes or (not judgments[q] and listed.by_text(q) is None)]
+    if joining:
+        _add_queries(listed, [(ids.get(q), q) for q in joining], notes)
     before = store.scale
     try:
         store.merge(judgments, replace=args.replace, scale=scale)  # under the labels' lock: a running app keeps its labels

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rerank_tui.recall.index import Hit, Index
-from rerank_tui.rerank.base import Cancel, Reranker
-from rerank_tui.session.metrics import Qrels, Run, mean, paired_p_value, per_query
-from rerank_tui.session.ranking import bm25_run, rerank_hits, run_scores
+from rerank_tui.rerank.base import Cancel, RankRequest, Reranker, rank_many
+from rerank_tui.session.metrics import Qrels, Run, aggregate, paired_p_value, per_query
+from rerank_tui.session.ranking import RerankedHit, bm25_run, document_text, run_scores
 
 
 @dataclass
@@ -19,7 +19,8 @@ class System:
     values: dict[str, dict[str, float]] = field(default_factory=dict)  # metric → query → value
 
     def means(self) -> dict[str, float]:
-        return {metric: mean(v) for metric, v in self.values.items()}
+        """Each metric over the queries as ir-measures aggregates it (a mean; a sum for counts)."""
+        return {metric: aggregate(metric, v) for metric, v in self.values.items()}
 
 
 def evaluate(
@@ -53,9 +54,15 @@ def evaluate(
     done = 0
     for name, instruction in systems:
         system = System(name, instruction)
-        for qid, text in queries:
+        # All of a system's queries go to the reranker at once: a server backend keeps several
+        # in flight (--concurrency); an in-process model still ranks them one by one.
+        requests = (
+            RankRequest(text, [document_text(h) for h in candidates[qid][:rerank_depth]], instruction) for qid, text in queries
+        )
+        rankings = rank_many(reranker, requests, cancel=cancel)
+        for (qid, _), ranking in zip(queries, rankings):
             hits = candidates[qid]
-            ranked, _ = rerank_hits(reranker, text, hits[:rerank_depth], instruction, cancel=cancel)
+            ranked = [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(ranking.results, start=1)]
             system.run[qid] = run_scores(ranked, hits[rerank_depth:depth])
             done += 1
             if progress is not None:

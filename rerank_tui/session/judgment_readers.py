@@ -3,7 +3,7 @@
 The one reader of each format, for `import` (any integer grade: the workspace's scale is
 chosen from them, see label_scale.py), `eval` (the grades of any test collection) and
 `search --queries`:
-- `read_judgments`: labels from a qrels, CSV or JSONL file, for `import`;
+- `read_judgments`: labels from a qrels, CSV (ours or Quepid's) or JSONL file, for `import`;
 - `read_qrels`: `{qid: {docid: grade}}` from TREC's 4 columns or `qid<TAB>docid<TAB>grade`
   (with or without BEIR's header), with the grades a caller allows (any integer for `eval`);
 - `read_queries`: ordered (id, text) pairs from JSONL (`id` or `_id`, `text`) or TSV
@@ -44,11 +44,16 @@ MAX_QUERY_CHARS = 10_000
 MAX_ID_CHARS = 1_000  # doc ids, query ids, and JSONL's `text_sha1` and `at`
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
-CSV_HEADER = ["query", "docid", "rating"]
+QUEPID_GUARD = " "  # Quepid puts a space before such a cell (its importer strips it again)
+RUBY_WHITESPACE = "\x00\t\n\v\f\r "  # what Ruby's String#strip removes: Quepid strips every cell
+CSV_HEADER = ["query", "docid", "rating"]  # ours and Quepid's
+CSV_FORMATS = ("csv", "quepid")
 BEIR_QRELS_HEADER = ["query-id", "corpus-id", "score"]
 QRELS_LAYOUTS = {4: "`qid 0 docid grade`", 3: "`qid<TAB>docid<TAB>grade`"}
 _NOT_IN_IDS = {"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"}  # control, format, surrogate, separators
 _INTEGER = re.compile(r"\s*(0|-?[1-9][0-9]*)\s*")  # ASCII digits only: no "+2", "2.0" or "٣"
+_WHOLE_RATING = re.compile(r"\s*(0|-?[1-9][0-9]*)\.0+\s*")  # Quepid's ratings are floats: 3.0
+_FRACTION = re.compile(r"\s*-?[0-9]*\.[0-9]+\s*")
 _GRADE_TEXT = {str(grade): grade for grade in range(-9, 100)}  # the usual ones, looked up first
 MAX_GRADE_DIGITS = 18  # a longer grade is no grade (and int() refuses past 4,300 digits)
 SHOWN_GRADES = 10  # a refusal lists the allowed grades up to this many, else their range
@@ -265,28 +270,60 @@ def _qrels_records(lines: Lines, path, queries: dict[str, str] | None, grades: C
         yield number, queries[qid] if queries is not None else qid, Label(doc, grade)
 
 
-def _unsafe_cell(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_START + ("'",)) else value
+def formula_risk(value: str) -> bool:
+    """A cell a spreadsheet would run as a formula, or one a reader would take for a guarded
+    cell: after any spaces it starts with a formula start or a `'`. Each writer guards such a
+    cell with one character (ours `'`, Quepid's a space) and the reader takes exactly that one
+    off again, so every text reads back as it was written."""
+    return value.lstrip(" ").startswith(FORMULA_START + ("'",))
 
 
-def _csv_records(lines: Lines, path, grades: Collection[int] | None):
+def unguard_cell(value: str) -> str:
+    """A CSV cell with the formula guard of either writer taken off (our `'`, Quepid's space)."""
+    return value[1:] if value[:1] in ("'", QUEPID_GUARD) and formula_risk(value[1:]) else value
+
+
+def _csv_rating(path, number: int, raw: str, grades: Collection[int] | None) -> int:
+    """A rating cell: a whole number, or one written as Quepid writes its (float) ratings, 3.0."""
+    if match := _WHOLE_RATING.fullmatch(raw):
+        raw = match.group(1)
+    elif _FRACTION.fullmatch(raw):
+        raise JudgmentFileError(path, number, f"grade {raw!r} is not a whole number (labels take whole grades, as Quepid's scales do)")
+    return parse_grade(path, number, raw, grades)
+
+
+def _csv_records(lines: Lines, path, grades: Collection[int] | None, fmt: str = "csv"):
+    """Records of `query,docid,rating` rows, ours or Quepid's (the same layout): a row with a
+    query alone (`query,,`) or a doc without a rating (`query,docid,`, a doc Quepid shows
+    unrated) adds the query without a label; a rating is a whole number, also as `3.0`.
+
+    "csv" reads each cell as written, less either writer's formula guard; "quepid" reads as
+    Quepid does: every cell stripped of surrounding whitespace (its guard space too; a `'`
+    stays), and rows may be short (`query` alone)."""
+    quepid = fmt == "quepid"
     reader = csv.reader(line for _, line in _lines(lines, path))
     try:
         header = next(reader, None)
-        if header is None or [h.strip().lower() for h in header[:3]] != CSV_HEADER:
+        if header is None or [h.strip(RUBY_WHITESPACE).lower() for h in header[:3]] != CSV_HEADER:
             raise JudgmentFileError(path, 1, "expected the header `query,docid,rating`")
         start = reader.line_num + 1
         for row in reader:
             number, start = start, reader.line_num + 1  # a quoted cell may span lines: name the first
-            if not row:
+            if not row or (quepid and not any(cell.strip(RUBY_WHITESPACE) for cell in row)):
                 continue
-            if len(row) != 3:
+            if len(row) != 3 and not (quepid and len(row) < 3):
                 raise JudgmentFileError(path, number, f"expected 3 cells, found {len(row)}")
-            query, doc, raw = check_query(path, number, _unsafe_cell(row[0])), _unsafe_cell(row[1]), row[2]
-            if doc == "" and raw.strip() == "":
-                yield number, query, None  # a query without labels
+            if quepid:
+                query, doc, raw = (list(cell.strip(RUBY_WHITESPACE) for cell in row) + ["", ""])[:3]
+                if not query:
+                    raise JudgmentFileError(path, number, "query text is empty")
             else:
-                yield number, query, Label(check_id(path, number, "doc id", doc), parse_grade(path, number, raw, grades))
+                query, doc, raw = unguard_cell(row[0]), unguard_cell(row[1]), row[2]
+            query = check_query(path, number, query)
+            if raw.strip(RUBY_WHITESPACE) == "":
+                yield number, query, None  # a query without labels, or a doc not rated yet
+            else:
+                yield number, query, Label(check_id(path, number, "doc id", doc), _csv_rating(path, number, raw, grades))
     except csv.Error as exc:
         raise JudgmentFileError(path, reader.line_num, f"not valid CSV ({exc})") from None
 
@@ -365,9 +402,15 @@ def from_qrels(
     return _collect(_qrels_records(lines, path, queries, grades), path)
 
 
-def from_csv(lines: Lines, path, grades: Collection[int] | None = DEFAULT_SCALE) -> Judgments:
-    """Labels of CSV lines `query,docid,rating` (a row `query,,` is a query without labels)."""
-    return _collect(_csv_records(lines, path, grades), path)
+def from_csv(lines: Lines, path, grades: Collection[int] | None = DEFAULT_SCALE, fmt: str = "csv") -> Judgments:
+    """Labels of CSV lines `query,docid,rating`, ours or Quepid's (`fmt` "quepid": read as
+    Quepid reads them); a row `query,,` is a query without labels."""
+    return _collect(_csv_records(lines, path, grades, fmt), path)
+
+
+def from_quepid(lines: Lines, path, grades: Collection[int] | None = DEFAULT_SCALE) -> Judgments:
+    """Labels of Quepid's CSV, read as Quepid reads it (every cell stripped, short rows)."""
+    return from_csv(lines, path, grades, "quepid")
 
 
 def from_jsonl(lines: Lines, path, grades: Collection[int] | None = DEFAULT_SCALE) -> Judgments:
@@ -412,7 +455,7 @@ def read_queries(path: Path, wanted: Collection[str] | None = None) -> list[tupl
 def read_judgments(
     path: Path, fmt: str, queries_path: Path | None = None, grades: Collection[int] | None = None
 ) -> Judgments:
-    """Labels from a `fmt` ("qrels", "csv", "jsonl") file, within the import limits.
+    """Labels from a `fmt` ("qrels", "csv", "quepid", "jsonl") file, within the import limits.
 
     Grades are any integer (a grade that is not a whole number is refused at its line), or,
     with `grades`, one of them; an import then picks the scale (label_scale.import_scale).
@@ -422,9 +465,9 @@ def read_judgments(
     """
     check_import_size(path)
     name = input_name(path)
-    if fmt == "csv":
+    if fmt in CSV_FORMATS:
         with open_text(path, newline="") as file:
-            return from_csv(file, name, grades)
+            return from_csv(file, name, grades, fmt)
     if fmt == "jsonl":
         with open_text(path) as file:
             return from_jsonl(file, name, grades)

@@ -6,9 +6,15 @@
   ids can be read back as queries. Import (and
   `eval --qrels`) also reads BEIR's `qid<TAB>docid<TAB>grade` (with or without its header)
   and a TSV queries file.
-- CSV: `query,docid,rating` (Quepid's layout). A cell a spreadsheet would run as a formula
-  (starting with `=`, `+`, `-`, `@`, tab or carriage return) is written with a leading `'`,
-  which the importer removes again.
+- CSV: `query,docid,rating` (Quepid's layout, integer ratings). A cell a spreadsheet would
+  run as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) is written with
+  a leading `'`, which the importer removes again.
+- Quepid: the CSV Quepid's "basic" ratings export writes and its import reads: the same
+  header, ratings as Quepid stores them (floats: `3.0`), a query without ratings as `query,,`,
+  and Quepid's own formula guard, a space before such a cell (Quepid strips every cell when it
+  imports, so the space goes again; Quepid guards the query only, this guards the doc id too).
+  Quoting as Ruby's CSV quotes: a cell holding `,`, `"`, CR or LF. Both CSV readers read both
+  files.
 - JSONL: one object per label with `query`, `query_id`, `note` (when there is one), `doc`,
   `grade`, `text_sha1`, `at`;
   a query with no labels is one object with `doc: null`.
@@ -19,18 +25,20 @@ within fixed limits; malformed input raises `JudgmentFileError` naming the file 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 from rerank_tui.session.query_set import QuerySet, query_id  # noqa: F401 (query_id: re-exported)
 from rerank_tui.session.judgment_readers import (  # noqa: F401 (re-exported: the reading side)
+    CSV_HEADER,
     FORMULA_START,
+    QUEPID_GUARD,
     JudgmentFileError,
     Judgments,
+    formula_risk,
     from_csv,
     from_jsonl,
+    from_quepid,
     from_qrels,
     read_judgments,
 )
@@ -65,19 +73,47 @@ def to_queries_jsonl(judgments: Judgments, query_set: QuerySet | None = None) ->
 
 
 def _safe_cell(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) or value.startswith("'") else value
+    """Our guard: a `'` before a cell a spreadsheet would run (see `formula_risk`)."""
+    return "'" + value if formula_risk(value) else value
+
+
+def _quepid_cell(value: str) -> str:
+    """Quepid's guard (`make_csv_safe` of its ratings export): a space before the cell. Quepid
+    guards a query starting with `=`, `+`, `-` or `@`; this guards every `formula_risk` cell,
+    doc ids too, which Quepid reads the same (it strips every cell)."""
+    return QUEPID_GUARD + value if formula_risk(value) else value
+
+
+def _csv_line(cells) -> str:
+    """One CSV line as Ruby's CSV (Quepid's) writes it: a cell holding `,`, `"`, CR or LF is
+    quoted (Python's writer leaves a lone CR bare), None is an empty cell."""
+    out = []
+    for cell in cells:
+        text = "" if cell is None else str(cell)
+        out.append('"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text)
+    return ",".join(out) + "\n"
 
 
 def to_csv(judgments: Judgments, query_set: QuerySet | None = None) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["query", "docid", "rating"])
+    lines = [_csv_line(CSV_HEADER)]
     for q, labels in judgments.items():
         if not labels:
-            writer.writerow([_safe_cell(q), "", ""])
+            lines.append(_csv_line([_safe_cell(q), None, None]))
         for label in labels.values():
-            writer.writerow([_safe_cell(q), _safe_cell(label.doc), label.grade])
-    return out.getvalue()
+            lines.append(_csv_line([_safe_cell(q), _safe_cell(label.doc), label.grade]))
+    return "".join(lines)
+
+
+def to_quepid(judgments: Judgments, query_set: QuerySet | None = None) -> str:
+    """Quepid's basic CSV, as its ratings export writes it: `query,docid,rating`, every rating
+    of a query on its own row (as a float, `3.0`), a query without ratings as `query,,`."""
+    lines = [_csv_line(CSV_HEADER)]
+    for q, labels in judgments.items():
+        if not labels:
+            lines.append(_csv_line([_quepid_cell(q), None, None]))
+        for label in labels.values():
+            lines.append(_csv_line([_quepid_cell(q), _quepid_cell(label.doc), f"{label.grade}.0"]))
+    return "".join(lines)
 
 
 def to_jsonl(judgments: Judgments, query_set: QuerySet | None = None) -> str:
@@ -95,7 +131,7 @@ def to_jsonl(judgments: Judgments, query_set: QuerySet | None = None) -> str:
 
 
 def export_text(judgments: Judgments, fmt: str, query_set: QuerySet | None = None) -> str:
-    return {"qrels": to_qrels, "csv": to_csv, "jsonl": to_jsonl}[fmt](judgments, query_set)
+    return {"qrels": to_qrels, "csv": to_csv, "quepid": to_quepid, "jsonl": to_jsonl}[fmt](judgments, query_set)
 
 
 def with_query_set(judgments: Judgments, query_set: QuerySet) -> Judgments:
@@ -107,7 +143,8 @@ def with_query_set(judgments: Judgments, query_set: QuerySet) -> Judgments:
 
 
 def guess_format(path: Path) -> str:
-    """The format of a file to import: "qrels", "csv", "jsonl" or "queries" (see `sniff_format`)."""
+    """The format of a file to import: "qrels", "csv", "jsonl" or "queries" (see `sniff_format`;
+    a Quepid CSV is "csv": that reader reads Quepid's files too)."""
     from rerank_tui.session.query_readers import sniff_format
 
     return sniff_format(path)

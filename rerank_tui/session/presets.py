@@ -7,6 +7,10 @@
 
 Until the user saves a preset the file is not written; the app offers the built-in examples
 below (the same as `configs/presets.yaml` in the repository, kept equal by a test).
+
+The file is the user's to edit: a save (add, rename, delete, undo) keeps their comments above
+and beside each preset, blank lines, the order and the quoting of the presets it does not
+change (WorkspaceFile's round trip), under the file's lock, merged onto what is there now.
 """
 
 from __future__ import annotations

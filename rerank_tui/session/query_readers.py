@@ -3,7 +3,7 @@
 - `read_query_records`: a queries file without labels (JSONL `id` or `_id`, `text`, optional
   `note`, BEIR's `queries.jsonl`; or TSV `id<TAB>text`), for `rerank-tui import QUERIES`;
 - `read_jsonl_query_ids`: the `query_id` and `note` a JSONL export wrote beside each label;
-- `sniff_format`: whether a file is qrels, CSV, JSONL judgments or a queries file.
+- `sniff_format`: whether a file is qrels, CSV (ours or Quepid's), JSONL judgments or a queries file.
 Within the same limits, and with the same line-numbered errors, as the judgment readers.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rerank_tui.session.judgment_readers import (
+    CSV_HEADER,
     MAX_ID_CHARS,
     STDIN,
     JudgmentFileError,
@@ -115,7 +116,8 @@ def first_line_of(path: Path, qid: str) -> int | None:
 def sniff_format(path: Path) -> str:
     """"csv", "jsonl", "queries" or "qrels", from the name and the first line.
 
-    A `.csv` is CSV. Otherwise the first non-blank line decides: a JSON object with `query` or
+    A `.csv` is CSV, and so is a file whose first line is the header `query,docid,rating` (ours
+    and Quepid's: the CSV reader reads both). Otherwise the first non-blank line decides: a JSON object with `query` or
     `doc` is JSONL judgments, one with `text` (and no `doc`) a queries file; two tab-separated
     fields are a TSV queries file; anything else is qrels. Standard input is qrels unless
     --format says otherwise (it cannot be read twice)."""
@@ -137,6 +139,8 @@ def sniff_format(path: Path) -> str:
     except OSError:
         return "jsonl" if suffix in (".jsonl", ".json") else "qrels"  # the reader reports the error
     text = first.strip()
+    if [cell.strip().lower() for cell in text.split(",")] == CSV_HEADER:
+        return "csv"
     if text.startswith("{"):
         try:
             record = json.loads(text)

@@ -6,6 +6,12 @@
   since we read it, it is read again and the change applied to what is there now, so nobody's
   edit is lost. Top-level keys this app does not know are kept.
 - A file that failed to load (or to reload) makes the store read-only: it is never written over.
+- A file the user edited by hand (its text is not what the plain dump of its data would be)
+  keeps what they wrote: comments above and beside each entry, blank lines, key order,
+  indentation and the quoting of what did not change (`round_trip`, ruamel.yaml, imported on
+  the first such save only). A file only this app wrote (history, tries) keeps the fast plain
+  dump. The kept text is read back with the safe loader and must hold exactly the new data,
+  else the plain dump is written: a surprise can cost comments, never content.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ class WorkspaceFile(Generic[S]):
         self.from_file = from_file  # False: nothing read from or written to the file yet
         self._extra: dict = {}
         self._signature = None
+        self._text: str | None = None  # the file as last read or written (None: no file)
+        self._data = None  # its parsed data, to tell a hand-edited text from the plain dump
+        self._plain: bool | None = None  # the text is the plain dump of its data (None: not known yet)
 
     # -- what each file defines ---------------------------------------------------------------
 
@@ -68,6 +77,7 @@ class WorkspaceFile(Generic[S]):
     def _read(self) -> tuple[S, bool]:
         signature_before = signature(self.path)
         document = read_yaml(self.path)
+        self._text, self._data, self._plain = (document.text, document.data, None) if document is not None else (None, None, True)
         if document is None or document.data is None:
             self._extra, self._signature = {}, signature_before
             return self.empty(), document is not None
@@ -97,10 +107,29 @@ class WorkspaceFile(Generic[S]):
                     raise
             new = change(self.state)
             data = {"version": FORMAT_VERSION, self.SECTION: self.to_section(new)} | self._extra
-            atomic_write_text(self.path, dump_yaml(data))
+            text, plain = self._render(data)
+            atomic_write_text(self.path, text)
             self._signature = signature(self.path)
+            self._text, self._data, self._plain = text, data, plain
             self.state, self.from_file = new, True
         return new
+
+    def _render(self, data: dict) -> tuple[str, bool]:
+        """(the text to write, whether it is the plain dump): the file as the user wrote it,
+        changed to hold `data`, when they edited it by hand; else the plain dump."""
+        plain_text = dump_yaml(data)
+        if self._text is None or not self._text.strip():
+            return plain_text, True
+        if self._plain is None:
+            self._plain = self._text == dump_yaml(self._data)
+        if self._plain:
+            return plain_text, True
+        from rerank_tui.session.round_trip import MAX_ROUND_TRIP_CHARS, kept_text
+
+        if len(plain_text) > MAX_ROUND_TRIP_CHARS:  # thousands of entries: too slow to keep (about 1 ms each)
+            return plain_text, True
+        kept = kept_text(self._text, data, self.SECTION)
+        return (kept, False) if kept is not None else (plain_text, True)
 
     def to_yaml(self) -> str:
         return dump_yaml({"version": FORMAT_VERSION, self.SECTION: self.to_section(self.state)} | self._extra)

@@ -11,6 +11,7 @@ from rerank_tui.session.judgments import (
     from_csv,
     from_jsonl,
     from_qrels,
+    from_quepid,
     query_id,
     read_judgments,
     to_csv,
@@ -110,9 +111,12 @@ REFUSALS = [
     # CSV: the injection of qrels lines through a doc id, cells, grades
     (from_csv, 'query,docid,rating\nq,"d1 1\nq2 0 evil 3",2\n', 2, "doc id 'd1 1\\nq2 0 evil 3' holds whitespace"),
     (from_csv, "query,docid,rating\nq,d1\u2028,2\n", 2, "U+2028"),
-    (from_csv, "query,docid,rating\nq,d,2.0\n", 2, "grade '2.0'"),
+    (from_csv, "query,docid,rating\nq,d,2.5\n", 2, "grade '2.5' is not a whole number (labels take whole grades"),
+    (from_csv, "query,docid,rating\nq,d,2.0\nq,e,1e1\n", 3, "grade '1e1'"),
     (from_csv, "query,docid,rating\nq,,2\n", 2, "doc id is empty"),
-    (from_csv, "query,docid,rating\nq,d,\n", 2, "grade ''"),
+    (from_csv, "query,docid,rating\nq,d,7.0\n", 2, "grade '7'"),
+    (from_quepid, "query,docid,rating\n , d, 2\n", 2, "query text is empty"),
+    (from_quepid, "query,docid,rating\nq,d,2,x\n", 2, "expected 3 cells, found 4"),
     (from_csv, f"query,docid,rating\nq,d,1\n{'q' * 10_001},d,1\n", 3, "query text is longer than 10,000"),
     (from_csv, 'query,docid,rating\n"a query\nover two lines",d,7\n', 2, "grade '7'"),
     (from_csv, 'query,docid,rating\nq,d,1\n"' + BIG_CELL * 200, 3 + csv.field_size_limit() // len(BIG_CELL), "not valid CSV (field larger"),
@@ -270,3 +274,58 @@ def test_a_crafted_csv_cannot_inject_qrels_lines(tmp_path):
         csv.writer(out).writerows([crafted[0], row])
         with pytest.raises(JudgmentFileError, match=r"in\.csv:2: doc id .* holds whitespace or a control character"):
             from_csv(out.getvalue(), "in.csv")
+
+
+# -- Quepid's basic CSV (o19s/quepid: api/v1/export/ratings_controller.rb, ratings_importer.rb) --
+
+
+def test_quepid_export_is_what_quepid_writes():
+    from rerank_tui.session.judgments import to_quepid
+
+    # Quepid's own expectations (test/controllers/api/v1/export/ratings_controller_test.rb)
+    assert to_quepid({"two": {}, "one": {}}) == "query,docid,rating\ntwo,,\none,,\n"
+    assert to_quepid({"I like, commas!": {}, "one": {}}) == 'query,docid,rating\n"I like, commas!",,\none,,\n'
+    rows = list(csv.DictReader(io.StringIO(to_quepid({"=cmd": {}, "q": {"999a": Label("999a", 3)}}))))
+    assert rows[0] == {"query": " =cmd", "docid": "", "rating": ""}  # Quepid's make_csv_safe: a space
+    assert rows[1] == {"query": "q", "docid": "999a", "rating": "3.0"}  # ratings are floats in Quepid
+    for text in ("+a", "-a", "@a", "=a"):
+        assert to_quepid({text: {}}).splitlines()[1] == f" {text},,"
+    assert to_quepid({"ab=@c": {}}).splitlines()[1] == "ab=@c,,"  # "other strings unchanged"
+    assert to_quepid({"q": {"-12": Label("-12", 0)}}).splitlines()[1] == "q, -12,0.0"  # doc ids too (Quepid strips them)
+    assert to_quepid({"a\rb": {}}).split("\n")[1] == '"a\rb",,'  # Ruby's CSV quotes a CR (Python's leaves it bare)
+
+
+def test_quepids_sample_file_imports_with_unrated_docs_and_queries_without_ratings():
+    sample = "query,docid,rating\nstar wars,3574597,3\nstar wars,3557771,\nstar trek,,\n"  # from Quepid's import dialog
+    for reader in (from_csv, from_quepid):
+        assert grades(reader(sample, "x", None)) == {"star wars": {"3574597": 3}, "star trek": {}}
+    exported = "query,docid,rating\n =cmd,,\nq,999a,3.0\nq,d2,10.0"  # what Quepid's export gives back (no final newline)
+    assert grades(from_csv(exported, "x", None)) == {"=cmd": {}, "q": {"999a": 3, "d2": 10}}
+
+
+def test_quepid_format_reads_as_quepid_does():
+    text = "query,docid,rating\n  star wars , 3574597 , 3.0 \nstar trek\n'=x,d,1\n\n"
+    assert grades(from_quepid(text, "x", None)) == {"star wars": {"3574597": 3}, "star trek": {}, "'=x": {"d": 1}}
+    assert grades(from_csv("query,docid,rating\n'=x,d,1\n", "x", None)) == {"=x": {"d": 1}}  # ours: our guard
+
+
+def test_every_text_reads_back_through_both_csv_writers():
+    import itertools
+
+    from rerank_tui.session.judgments import to_quepid
+
+    starts = ["'", " ", "=", "a", "\t", "-", "\r", "@"]
+    judgments = {"".join(p) + "q": {} for n in range(4) for p in itertools.product(starts, repeat=n)}
+    judgments["x"] = {d: Label(d, 1) for d in ("-12", "'-d", "''@", "=1+1", "plain")}
+    for writer in (to_csv, to_quepid):
+        assert grades(from_csv(writer(judgments), "x", None)) == grades(judgments), writer.__name__
+        for row in list(csv.reader(io.StringIO(writer(judgments))))[1:]:
+            assert not row[0].startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
+def test_a_csv_header_is_sniffed_in_any_file(tmp_path):
+    from rerank_tui.session.judgments import guess_format
+
+    (tmp_path / "ratings.txt").write_text("query,docid,rating\nq,d,1\n")
+    assert guess_format(tmp_path / "ratings.txt") == "csv"
+    assert read_judgments(tmp_path / "ratings.txt", "quepid") == read_judgments(tmp_path / "ratings.txt", "csv")

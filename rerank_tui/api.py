@@ -22,9 +22,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from rerank_tui.recall.index import Hit
+from rerank_tui.recall.index import Hit, Index
 from rerank_tui.session.ranking import RerankedHit
+
+if TYPE_CHECKING:
+    from rerank_tui.embed.search import DenseRecall
 
 DEFAULT_METRICS = ("nDCG@5", "nDCG@10", "AP@10", "RR@10", "P@5", "R@100")
 
@@ -84,8 +88,8 @@ class Table:
 @dataclass
 class Corpus:
     path: str
-    index: object  # recall.Index
-    _dense: object = field(default=None, repr=False)
+    index: Index
+    _dense: DenseRecall | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -133,15 +137,15 @@ class Corpus:
         from rerank_tui.session.evaluation import evaluate
         from rerank_tui.session.metrics import parse_metrics
 
-        pairs = list(queries.items()) if isinstance(queries, Mapping) else [tuple(q) for q in queries]
+        pairs = list(queries.items()) if isinstance(queries, Mapping) else [(qid, text) for qid, text in queries]
         if reranker is not None and instructions is None:
             instructions = {"default": None}
         systems = [(name, DEFAULT_INSTRUCTION if text is None else text) for name, text in (instructions or {}).items()]
         names = list(metrics)
         parse_metrics(names)  # a name ir-measures cannot parse fails here, before any work
-        qrels = {str(q): {str(d): int(g) for d, g in docs.items()} for q, docs in qrels.items()}
+        grades = {str(q): {str(d): int(g) for d, g in docs.items()} for q, docs in qrels.items()}
         results = evaluate(
-            self.index, pairs, qrels, systems, reranker=reranker, metrics=names, depth=depth,
+            self.index, pairs, grades, systems, reranker=reranker, metrics=names, depth=depth,
             rerank_depth=rerank_depth, hits_of=self._hits_of(recall), recall_name=recall,
         )
         return Table(results, names)

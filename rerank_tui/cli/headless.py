@@ -7,9 +7,15 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rerank_tui.cli.errors import UserError, model_error, reading
 from rerank_tui.safe_text import json_line, one_line
+
+if TYPE_CHECKING:
+    from rerank_tui.embed.search import DenseRecall
+    from rerank_tui.recall.index import Hit
+    from rerank_tui.session.ranking import RerankedHit
 
 
 # -- shared steps -------------------------------------------------------------------------
@@ -117,6 +123,7 @@ def cmd_index(args) -> int:
     if args.embedder is not None or args.embed_url is not None:
         started = time.perf_counter()
         dense = dense_for(args, opened.index, ["dense"])
+        assert dense is not None  # asked for "dense": dense_for gives it or raises
         vectors = dense.vectors
         print(f"vectors: {len(dense)} passages × {dense.index.matrix.shape[1]} dims ({vectors.embedded} embedded, "
               f"{vectors.reused} reused) in {time.perf_counter() - started:.2f} s · {one_line(dense.embedder.identity, 80)}")
@@ -165,7 +172,7 @@ def cmd_search(args) -> int:
     reranker = make_reranker(args) if args.rerank else None
 
     started = time.perf_counter()
-    results = []
+    results: list[tuple[str, str, list[Hit], list[RerankedHit] | None]] = []
     for qid, text in queries:
         hits = hits_of(qid, text, max(k, args.rerank_depth) if reranker else k)
         if reranker is None:
@@ -181,7 +188,9 @@ def cmd_search(args) -> int:
     seconds = time.perf_counter() - started
 
     if args.run is not None:
-        tag = args.tag or ("rerank-tui-qwen3" if reranker else "rerank-tui-run" if recall_run else f"rerank-tui-{kind}")
+        from rerank_tui.cli.reranking import run_tag
+
+        tag = args.tag or (run_tag(reranker) if reranker else "rerank-tui-run" if recall_run else f"rerank-tui-{kind}")
         rows = [(qid, _run_rows(hits, ranked)) for qid, _, hits, ranked in results]
         lines = write_trec_run(args.run, rows, tag)
         print(
@@ -190,8 +199,8 @@ def cmd_search(args) -> int:
             file=sys.stderr,
         )
         return 0
-    for qid, text, hits, ranked in results:
-        print_results(index, qid, text, hits if ranked is None else ranked, as_json=args.json)
+    for qid, text, hits, reranked in results:
+        print_results(index, qid, text, hits if reranked is None else reranked, as_json=args.json)
     return 0
 
 
@@ -270,7 +279,7 @@ def embedding_progress():
     return progress
 
 
-def dense_for(args, index, kinds) -> object | None:
+def dense_for(args, index, kinds) -> DenseRecall | None:
     """The corpus's dense recall when a kind needs it (embedding what the cache lacks), else None."""
     if not any(kind in ("dense", "hybrid") for kind in kinds):
         return None

@@ -154,7 +154,7 @@ def _save(args) -> int:
     hits_of, recall = _recall(args, index, queries, recall_run)
     config = _config(args, instruction, preset, recall)
     reranker = None if args.bm25_only else make_reranker(args)
-    systems = [] if args.bm25_only else [(preset or "instruction", instruction)]
+    systems = [] if args.bm25_only or instruction is None else [(preset or "instruction", instruction)]  # None: only with --bm25-only
     progress = progress_printer()
     try:
         results = evaluate(

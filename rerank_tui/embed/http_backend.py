@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -151,7 +152,7 @@ class HttpEmbedder(BaseEmbedder):
                 "pass the served model's name as the embedding model, or " + _SERVER_HINT,
             ) from None
 
-    def _json(self, answer: Answer, url: str) -> object:
+    def _json(self, answer: Answer, url: str) -> Any:  # parsed JSON: read under try/except
         status = answer.status_code
         if status in (401, 403):
             raise EmbedServerError(
@@ -190,7 +191,7 @@ class HttpEmbedder(BaseEmbedder):
         tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
         return vectors, tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else None
 
-    def _parse(self, data: object, n: int) -> np.ndarray:
+    def _parse(self, data: Any, n: int) -> np.ndarray:
         """`data[].index/embedding` back to input order; anything else is an error."""
         url = self.embeddings_url
         rows: list[np.ndarray | None] = [None] * n
@@ -207,18 +208,19 @@ class HttpEmbedder(BaseEmbedder):
             raise EmbedServerError(
                 f"{url} answered JSON that is not an embeddings result: {str(data)[:120]}", _SERVER_HINT
             ) from None
-        if any(r is None for r in rows):
+        vectors = [r for r in rows if r is not None]
+        if len(vectors) != n:
             raise EmbedServerError(
-                f"{url} returned {sum(r is not None for r in rows)} vectors for {n} texts", "check the server's version and log"
+                f"{url} returned {len(vectors)} vectors for {n} texts", "check the server's version and log"
             )
-        lengths = {len(r) for r in rows}
+        lengths = {len(r) for r in vectors}
         if len(lengths) != 1 or (self.dims and lengths != {self.dims}):
             raise EmbedServerError(
                 f"{url} returned vectors of {'/'.join(str(x) for x in sorted(lengths))} dimensions"
                 + (f", expected {self.dims}" if self.dims else ""),
                 "is the server still serving the same model?",
             )
-        matrix = np.stack(rows)
+        matrix = np.stack(vectors)
         if not np.isfinite(matrix).all():
             raise EmbedServerError(f"{url} returned a vector with NaN or infinite values", "check the server's dtype and log")
         return matrix

@@ -15,6 +15,7 @@ exactly (`recall.approximate`), kept in the cache beside the vectors when given 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,11 +26,16 @@ from rerank_tui.recall.index import Hit
 from .base import Cancel
 from .vectors import CorpusVectors
 
+if TYPE_CHECKING:
+    from rerank_tui.corpus.passage import Passage
+
 FUSION_METHODS = ("rrf", "linear")
 
 
 class DenseRecall:
     """`search(query, k)` over the vectors of `passages` (row i is passage i)."""
+
+    vectors: CorpusVectors  # set by session.recall_sources.dense_recall, for reports
 
     def __init__(self, embedder, passages: Sequence, matrix: np.ndarray | CorpusVectors, *,
                  approximate_above: int | None = DEFAULT_APPROXIMATE_ABOVE, cancel: Cancel = None):
@@ -71,7 +77,7 @@ def fuse_hits(
     """One ranking from several runs of hits over the same passages (by `Hit.index`):
     "rrf" (`Σ 1/(k + rank)`) or "linear" (min-max normalised scores, `alpha` on the second
     run, the dense one). Scores of the result are the fused scores."""
-    passages = {}
+    passages: dict[int, Passage] = {}
     pairs = []
     for run in runs:
         pairs.append([(h.index, h.score) for h in run])

@@ -207,7 +207,8 @@ class SentenceTransformerEmbedder(BaseEmbedder):
 
     def close(self) -> None:
         if getattr(self, "model", None) is not None:
-            self.model = None
+            # Typed as the live model for every other use; None only after close(), which ends it.
+            self.model = None  # type: ignore[assignment]
             if self._device.type == "cuda":
                 self._torch.cuda.empty_cache()
 

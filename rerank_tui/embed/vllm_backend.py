@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -174,7 +175,7 @@ class VllmEmbedder(BaseEmbedder):
             )
         vectors = np.stack([np.asarray(o.outputs.embedding, dtype=np.float32) for o in outputs])
         counts = [getattr(o, "prompt_token_ids", None) for o in outputs]
-        tokens = None if any(c is None for c in counts) else sum(len(c) for c in counts)
+        tokens = None if any(c is None for c in counts) else sum(len(c) for c in counts if c is not None)
         return vectors, tokens
 
     def close(self) -> None:
@@ -243,6 +244,7 @@ def _pooling_args(pooling_type: str) -> dict:
 def _truncation_kwargs(embed, max_length: int) -> dict:
     """How `llm.embed` is told to cut prompts to `max_length` tokens: `tokenization_kwargs`
     (vLLM >= 0.11), else its own `truncate_prompt_tokens` argument."""
+    parameters: Mapping[str, inspect.Parameter]
     try:
         parameters = inspect.signature(embed).parameters
     except (TypeError, ValueError):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -46,7 +47,9 @@ def use_approximate(rows: int, approximate_above: int | None) -> bool:
     at 500k that is 0.8 GB (384 dims) to 2 GB (1024 dims), tens of ms to ~100 ms on 2 cores,
     past the 20 ms an approximate query is held to, so a 1M corpus is approximate; below it
     exact search stays in the tens of ms, and is exact, with nothing to build or store."""
-    return bool(approximate_above) and rows > int(approximate_above)
+    if not approximate_above:
+        return False
+    return rows > int(approximate_above)
 
 
 def default_nlist(rows: int) -> int:
@@ -84,8 +87,10 @@ class ApproximateIndex:
         if n:
             take = min(n, TRAIN_POINTS_PER_LIST * nlist)
             rows = np.sort(np.random.default_rng(seed).choice(n, take, replace=False)) if take < n else slice(None)
-            index.cp.seed = seed
-            index.cp.max_points_per_centroid = max(TRAIN_POINTS_PER_LIST, -(-take // nlist))  # no second subsample
+            # "IVF…" builds an IndexIVF; faiss's stub types index_factory's result as the base Index.
+            ivf = cast("faiss.IndexIVF", index)
+            ivf.cp.seed = seed
+            ivf.cp.max_points_per_centroid = max(TRAIN_POINTS_PER_LIST, -(-take // nlist))  # no second subsample
             index.train(np.ascontiguousarray(matrix[rows], dtype=np.float32))
             for first in range(0, n, ADD_BATCH):
                 if on_batch is not None:
@@ -99,7 +104,8 @@ class ApproximateIndex:
         """Stream the index into an open binary file (`file.write`)."""
         import faiss
 
-        faiss.write_index(self.index, faiss.PyCallbackIOWriter(file.write))
+        # PyCallbackIOWriter exists (swigfaiss) but faiss's __init__.pyi leaves it out.
+        faiss.write_index(self.index, faiss.PyCallbackIOWriter(file.write))  # type: ignore[attr-defined]
 
     @classmethod
     def read(cls, path: str | os.PathLike, matrix: np.ndarray, ids: Sequence | None = None,

@@ -23,17 +23,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
+from typing import TypeVar
 
-Run = Sequence[tuple[Hashable, float]]
+K = TypeVar("K", bound=Hashable)  # a document's id: whatever the runs name documents by
+Run = Sequence[tuple[K, float]]
 DEFAULT_RRF_K = 60
 
 
-def rrf(runs: Sequence[Run], k: float = DEFAULT_RRF_K, *, limit: int | None = None) -> list[tuple[Hashable, float]]:
+def rrf(runs: Sequence[Run[K]], k: float = DEFAULT_RRF_K, *, limit: int | None = None) -> list[tuple[K, float]]:
     """Reciprocal rank fusion of `runs` (k = 60 as in Cormack et al. 2009)."""
     if not (isinstance(k, (int, float)) and math.isfinite(k) and k >= 0):
         raise ValueError(f"RRF k must be a number >= 0, not {k!r}")
-    fused: dict[Hashable, list[float]] = {}
-    best: dict[Hashable, tuple[int, int]] = {}
+    fused: dict[K, list[float]] = {}
+    best: dict[K, tuple[int, int]] = {}
     for r, run in enumerate(runs):
         for rank, doc in enumerate(_ids(run), start=1):
             fused.setdefault(doc, []).append(1.0 / (k + rank))
@@ -43,12 +45,12 @@ def rrf(runs: Sequence[Run], k: float = DEFAULT_RRF_K, *, limit: int | None = No
 
 
 def linear(
-    runs: Sequence[Run],
+    runs: Sequence[Run[K]],
     alpha: float | None = 0.5,
     *,
     weights: Sequence[float] | None = None,
     limit: int | None = None,
-) -> list[tuple[Hashable, float]]:
+) -> list[tuple[K, float]]:
     """Weighted sum of min-max normalised scores: `(1 - alpha)·run0 + alpha·run1`."""
     if weights is None:
         if len(runs) != 2:
@@ -58,9 +60,9 @@ def linear(
         weights = (1.0 - alpha, float(alpha))
     if len(weights) != len(runs):
         raise ValueError(f"{len(weights)} weights for {len(runs)} runs")
-    fused: dict[Hashable, list[float]] = {}
-    support: dict[Hashable, list[float]] = {}
-    best: dict[Hashable, tuple[int, int]] = {}
+    fused: dict[K, list[float]] = {}
+    support: dict[K, list[float]] = {}
+    best: dict[K, tuple[int, int]] = {}
     for r, (run, weight) in enumerate(zip(runs, weights)):
         firsts = _first_places(run)
         normalised = minmax([score for _, score in firsts])
@@ -86,7 +88,7 @@ def minmax(scores: Sequence[float]) -> list[float]:
     return [(v - low) / (high - low) for v in values]
 
 
-def _first_places(run: Run) -> list[tuple[Hashable, float]]:
+def _first_places(run: Run[K]) -> list[tuple[K, float]]:
     seen: set = set()
     out = []
     for doc, score in run:
@@ -96,11 +98,11 @@ def _first_places(run: Run) -> list[tuple[Hashable, float]]:
     return out
 
 
-def _ids(run: Run) -> list[Hashable]:
+def _ids(run: Run[K]) -> list[K]:
     return [doc for doc, _ in _first_places(run)]
 
 
-def _ordered(parts: dict, best: dict, limit: int | None, support: dict | None = None) -> list[tuple[Hashable, float]]:
+def _ordered(parts: dict[K, list[float]], best: dict, limit: int | None, support: dict | None = None) -> list[tuple[K, float]]:
     # fsum is exactly rounded, so a fused score does not depend on the order of the runs
     fused = {d: math.fsum(p) for d, p in parts.items()}
     if support is None:

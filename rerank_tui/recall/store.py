@@ -22,7 +22,7 @@ from pathlib import Path
 from rerank_tui.corpus import Corpus, CorpusOptions, Skipped, corpus_fingerprint, load_corpus
 from rerank_tui.corpus.model import count_reasons
 from rerank_tui.paths import cache_dir
-from rerank_tui.recall.engines import BM25Params, Bm25sEngine, RankBm25Engine
+from rerank_tui.recall.engines import BM25Params, Bm25sEngine, Engine, RankBm25Engine
 from rerank_tui.recall.index import Index, index_text
 from rerank_tui.recall.passage_store import StoredPassages, save_passages
 from rerank_tui.recall.tokenize import Tokenizer
@@ -143,6 +143,7 @@ def _load(entry: Path, engine: str, params: BM25Params, tokenizer: Tokenizer):
         if meta.get("version") != STORE_VERSION or meta.get("engine") != engine:
             return None
         passages = StoredPassages(entry)
+        built: Engine
         if engine == "bm25s":
             built = Bm25sEngine.load(entry)
         else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # Bump when the output for any input changes: persisted indexes are keyed by it.
 TOKENIZER_VERSION = "1"
@@ -53,6 +54,14 @@ ENGLISH_STOPWORDS = frozenset(
 )
 
 
+class _Stemmer(Protocol):
+    """What a PyStemmer `Stemmer.Stemmer` is used for here."""
+
+    def stemWord(self, word: str) -> str: ...
+
+    def stemWords(self, words: list[str]) -> list[str]: ...
+
+
 @dataclass
 class Tokenizer:
     """Text → index terms. Equal settings give equal tokens; `cache_key` names them."""
@@ -62,7 +71,7 @@ class Tokenizer:
     split_identifiers: bool = True
     cjk_bigrams: bool = True
     _cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
-    _stemmer: object = field(default=None, repr=False, compare=False)
+    _stemmer: _Stemmer | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.stem:
@@ -106,7 +115,7 @@ class Tokenizer:
             # The whole identifier is stemmed like a plain word, so that `DataLoader` and a
             # typed `dataloader` give the same term.
             whole = raw.lower().strip("_")
-            terms = [self._stemmer.stemWord(whole) if self.stem else whole] if whole else []
+            terms = [self._stemmer.stemWord(whole) if self.stem and self._stemmer is not None else whole] if whole else []
             if len(words) > 1:
                 terms.extend(self._words(words))
             return tuple(terms)
@@ -115,7 +124,7 @@ class Tokenizer:
     def _words(self, words: list[str]) -> list[str]:
         if self.stopwords:
             words = [w for w in words if w not in ENGLISH_STOPWORDS]
-        if self.stem and words:
+        if self.stem and self._stemmer is not None and words:
             words = self._stemmer.stemWords(words)
         return words
 

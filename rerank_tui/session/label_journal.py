@@ -40,7 +40,7 @@ class Entry:
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
-        record = {"query": self.query, "doc": self.doc, "grade": self.grade}
+        record: dict[str, object] = {"query": self.query, "doc": self.doc, "grade": self.grade}
         if self.grade is not None:
             record |= {"text_sha1": self.text_sha1, "at": self.at}
             if self.extra:

@@ -52,6 +52,7 @@ from rerank_tui.session.store import (
     atomic_write_text,
     locked,
     read_text,
+    Signature,
     remove_stray_temps,
     signature,
 )
@@ -79,11 +80,11 @@ class LabelStore:
         self.queries: Queries = queries or {}
         self.journal = Journal(journal_path(self.path), scale)
         self.scale = scale
-        self.on_saved: Callable[[Saved], None] | None = None  # called on the writer thread
+        self.on_saved: Callable[[Saved], object] | None = None  # called on the writer thread; its result is ignored
         self._extra_top = extra or {}
         self._undo: list[list[Change]] = []  # undo steps: one change, or a group (`set_many`)
         self._unwritten: list[Change] = []  # applied in memory, not yet in the journal
-        self._base_signature = None
+        self._base_signature: Signature | None = None
         self._mem = threading.RLock()
         self._writer = None
 
@@ -158,15 +159,17 @@ class LabelStore:
             if grade not in self.scale:
                 raise ValueError(f"grade {grade!r} is not on the labels' scale {self.scale.text}")
         changes = []
+        labels: list[Label] = []
         for doc, grade, text in items:
             previous = self.get(query, doc)
-            changes.append(Change(query, doc, Label(doc, grade, text_sha1(text), utc_now(), previous.extra if previous else {}), previous))
+            labels.append(Label(doc, grade, text_sha1(text), utc_now(), previous.extra if previous else {}))
+            changes.append(Change(query, doc, labels[-1], previous))
         with self._mem:
             for change in changes:
                 self._change(change, undoable=False)
             if changes:
                 self._undo.append(changes)
-        return [c.label for c in changes]
+        return labels
 
     def clear(self, query: str, doc: str) -> Label | None:
         previous = self.get(query, doc)
@@ -292,9 +295,9 @@ class LabelStore:
     def write_changes(self, changes: list[Change]) -> None:
         """Append `changes` to the journal (the writer thread, lock held)."""
         self._catch_up()
-        off = next((c for c in changes if c.label is not None and c.label.grade not in self.scale), None)
+        off = next((c.label for c in changes if c.label is not None and c.label.grade not in self.scale), None)
         if off is not None:  # another writer changed the scale since this grade was given
-            raise ValueError(f"not saved: grade {off.label.grade} is no longer on the labels' scale, now {self.scale.text}")
+            raise ValueError(f"not saved: grade {off.grade} is no longer on the labels' scale, now {self.scale.text}")
         self.journal.append([c.entry() for c in changes])
         with self._mem:
             done = {id(c) for c in changes}

@@ -65,7 +65,8 @@ class QuerySetFile(WorkspaceFile[tuple[QueryEntry, ...]]):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._lookups = None  # (state, by_text, by_id), rebuilt when the state changes
+        # (state, by_text, by_id), rebuilt when the state changes
+        self._lookups: tuple[tuple[QueryEntry, ...], dict[str, QueryEntry], dict[str, QueryEntry]] | None = None
 
     @classmethod
     def empty(cls) -> tuple[QueryEntry, ...]:
@@ -90,6 +91,7 @@ class QuerySetFile(WorkspaceFile[tuple[QueryEntry, ...]]):
             problem = id_problem(ident)
             if problem:
                 raise document.error(problem, *where)
+            assert isinstance(ident, str)  # id_problem is None only for a str
             if not isinstance(text, str) or not text.strip():
                 raise document.error(f"query {ident!r} needs a `text`", *where)
             if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rerank_tui.recall.index import Hit, Index
 from rerank_tui.rerank.base import Cancel, Reranker
@@ -26,6 +28,9 @@ from rerank_tui.session.metrics import per_query
 from rerank_tui.session.overlap import Overlap, jaccard, rbo
 from rerank_tui.session.query_set import QueryEntry
 from rerank_tui.session.ranking import RerankedHit, bm25_run, cached_rerank_hits, rerank_hits, run_scores
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
 
 ROW_METRIC = "nDCG@10"
 TOP = 10  # holes and overlap look at the top 10 of each list
@@ -146,6 +151,8 @@ def rank_query_set(
             else:
                 waiting.append(run)
         yield run
+    if reranker is None:
+        return  # nothing waits without a reranker
     for run in waiting:
         ranked, _ = rerank_hits(reranker, run.entry.text, run.hits[:rerank_depth], instruction, cancel=cancel)
         yield QueryRun(run.entry, run.hits, ranked, False)
@@ -161,7 +168,7 @@ def score_rows(
     *,
     rerank_depth: int,
     other: Mapping[str, RunList] | None = None,
-    pending: set[str] = frozenset(),
+    pending: AbstractSet[str] = frozenset(),
 ) -> Scored:
     """Rows and means for `runs` against `labels` (query text → doc → label, as they are now).
     `other` (query id → run) is the compared side; `pending` the ids still being ranked."""
@@ -227,8 +234,8 @@ def means_of(rows: Sequence[QueryRow]) -> Means:
         labels=sum(r.judged for r in rows),
         holes=sum(r.holes for r in rows),
         recall=_mean([r.recall for r in judged if r.recall is not None]),
-        reranked=_mean([r.reranked for r in reranked]),
-        other=_mean([r.other for r in compared]),
+        reranked=_mean([r.reranked for r in reranked if r.reranked is not None]),
+        other=_mean([r.other for r in compared if r.other is not None]),
         jaccard=_mean([o.jaccard for o in overlaps]),
         rbo=_mean([o.rbo for o in overlaps]),
         better=sum(1 for r in reranked if (r.delta or 0) > 1e-9),
@@ -246,7 +253,7 @@ def _nan_last(value: float | None, sign: float = 1.0) -> tuple[bool, float]:
     return (value is None or math.isnan(value), sign * (value if value is not None and not math.isnan(value) else 0.0))
 
 
-SORTS: dict[str, tuple[str, Callable[[QueryRow], object]]] = {
+SORTS: dict[str, tuple[str, Callable[[QueryRow], SupportsRichComparison] | None]] = {
     "delta": ("Δ worst first", lambda r: (_nan_last(r.delta), _nan_last(r.overlap.rbo if r.overlap else None), r.entry.text)),
     "holes": ("most holes first", lambda r: (-r.holes, r.entry.text)),
     "text": ("text A–Z", lambda r: (r.entry.text.casefold(), r.entry.id)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from dataclasses import dataclass
 
@@ -58,7 +59,7 @@ def bm25_run(hits: list[Hit]) -> list[tuple[str, float]]:
     return strictly_decreasing([(h.passage.id, h.score) for h in hits])
 
 
-def run_scores(ranked: list[RerankedHit], rest: list[Hit] = ()) -> list[tuple[str, float]]:
+def run_scores(ranked: list[RerankedHit], rest: Sequence[Hit] = ()) -> list[tuple[str, float]]:
     """(passage id, score), best first, for run files and metrics.
 
     The reranked head keeps its p(yes). Below its lowest score follow the passages a cascade

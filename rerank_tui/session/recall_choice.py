@@ -30,6 +30,10 @@ from rerank_tui.recall.index import Hit, Index
 from rerank_tui.safe_text import one_line
 
 if TYPE_CHECKING:  # the embed layer is imported on the first dense search, not before the first frame
+    import numpy as np
+
+    from rerank_tui.embed.search import DenseRecall
+    from rerank_tui.session.recall_run import RunCandidates
     from rerank_tui.session.recall_sources import Fusion
 
 KINDS = ("bm25", "dense", "hybrid", "run")
@@ -53,9 +57,9 @@ class RecallResult:
 class _CachedQueries:
     """A DenseRecall whose query vectors are remembered (LRU), for `hits_function`."""
 
-    def __init__(self, dense, kept: int = QUERY_VECTORS_KEPT):
+    def __init__(self, dense: DenseRecall, kept: int = QUERY_VECTORS_KEPT):
         self.dense, self.kept = dense, kept
-        self._vectors: OrderedDict[tuple[str, str | None], object] = OrderedDict()
+        self._vectors: OrderedDict[tuple[str, str | None], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def search(self, text: str, k: int = 10, *, instruction: str | None = None) -> list[Hit]:
@@ -100,11 +104,11 @@ class RecallChoice:
         self.default = default or (current if current != "run" else "bm25")
         if self.default not in kinds or self.default == "run":
             raise ValueError(f"the default recall source must be one of {', '.join(k for k in kinds if k != 'run')}")
-        self.dense = None
-        self.run = None
+        self.dense: DenseRecall | None = None
+        self.run: RunCandidates | None = None
         self.embedding = ""  # how far embedding the corpus is ("embedding 40% · ETA 5 s"), or why it failed
         self.seconds: dict[str, float] = {}
-        self._cached = None
+        self._cached: _CachedQueries | None = None
 
     @classmethod
     def of(cls, *, embedder_name: str = "", run_name: str = "", initial: str | None = None, **options) -> RecallChoice:

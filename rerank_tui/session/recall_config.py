@@ -78,7 +78,7 @@ def _bm25(bm25, engine: str | None) -> dict:
     params = getattr(bm25, "params", bm25)  # an Index, or BM25Params itself
     if engine is None:
         engine = getattr(getattr(bm25, "engine", None), "name", None)
-    out = {"engine": str(engine or BM25_DEFAULTS["engine"])}
+    out: dict[str, object] = {"engine": str(engine or BM25_DEFAULTS["engine"])}
     for key in ("k1", "b", "method"):
         value = getattr(params, key, None) if params is not None else None
         out[key] = BM25_DEFAULTS[key] if value is None else (str(value) if key == "method" else float(value))
@@ -93,7 +93,7 @@ def embedder_config(embedder, query_instruction: str | None = None) -> dict:
         (value for value in (getattr(embedder, "name", None), getattr(embedder, "model", None)) if isinstance(value, str) and value),
         identity,
     )
-    config = {"identity": identity, "model": model, "backend": backend}
+    config: dict[str, object] = {"identity": identity, "model": model, "backend": backend}
     url = getattr(embedder, "base_url", None)
     if isinstance(url, str) and url:
         config["url"] = url

@@ -195,10 +195,10 @@ def run_candidates(run: RecallRun, index: Index, qids: Collection[str] | None = 
     for qid in chosen:
         hits: list[Hit] = []
         for doc, score in run.queries[qid]:
-            i = position.get(doc)
-            if i is None:
+            row = position.get(doc)
+            if row is None:
                 candidates.unknown.setdefault(qid, []).append(doc)
                 continue
-            hits.append(Hit(rank=len(hits) + 1, score=score, index=i, passage=index.passages[i]))
+            hits.append(Hit(rank=len(hits) + 1, score=score, index=row, passage=index.passages[row]))
         candidates.hits[qid] = hits
     return candidates

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from rerank_tui.embed.search import FUSION_METHODS, DenseRecall, fuse_hits
 from rerank_tui.embed.vectors import embed_corpus
@@ -24,6 +25,12 @@ RECALL_KINDS = ("bm25", "dense", "hybrid")
 FUSION_DEPTH = 100  # each side's depth before fusing
 
 HitsOf = Callable[[str, str, int], list[Hit]]
+
+
+class DenseSearch(Protocol):
+    """What `hits_function` reads of dense recall: a DenseRecall, or one that remembers query vectors."""
+
+    def search(self, query: str, k: int = 10, /, *, instruction: str | None = None) -> list[Hit]: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def dense_recall(
 
 
 def hits_function(
-    kind: str, index: Index, dense: DenseRecall | None = None, *, instruction: str | None = None, fusion: Fusion = Fusion()
+    kind: str, index: Index, dense: DenseSearch | None = None, *, instruction: str | None = None, fusion: Fusion = Fusion()
 ) -> HitsOf:
     """The `(query id, text, k) → hits` of a recall kind (dense and hybrid need `dense`)."""
     if kind == "bm25":

@@ -214,7 +214,7 @@ def parse_documents(lines: Lines, path, fmt: str | None = None) -> list[str]:
     if fmt is None:
         numbered, fmt = _sniffed(numbered)
     records = _jsonl_documents(numbered, path) if fmt == "jsonl" else _paragraphs(numbered, path)
-    documents = []
+    documents: list[str] = []
     for number, document in records:
         if len(documents) == MAX_DOCUMENTS:
             raise JudgmentFileError(path, number, f"more than {MAX_DOCUMENTS:,} documents in one file: split the file")
@@ -250,7 +250,8 @@ def _sniffed(numbered: Iterator[tuple[int, str]]) -> tuple[Iterator[tuple[int, s
 def _paragraphs(numbered: Iterator[tuple[int, str]], path) -> Iterator[tuple[int, str]]:
     """(first line, text) of each blank-line separated paragraph; a paragraph too long is
     refused at its first line before it is held whole."""
-    start, lines, size = 0, [], 0
+    lines: list[str] = []
+    start, size = 0, 0
     for number, line in numbered:
         if not line.strip():
             if lines:

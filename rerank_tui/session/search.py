@@ -11,6 +11,7 @@ return what changed, or raise `SearchError` with a message to show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rerank_tui.recall.index import Hit
@@ -243,17 +244,20 @@ class SearchState:
         if not self.preset_changes:
             return None
         change, presets = self.preset_changes[-1], self.workspace.presets
+        before = change.before
+        operation: Callable[[], object]  # what it returns is not used
         if change.what == "rename":
             operation = lambda: presets.rename(change.name, change.old_name, expect=change.after)  # noqa: E731
             message = f"undid renaming preset {change.old_name!r} to {change.name!r}"
         elif change.what == "delete":
-            operation = lambda: presets.save(change.name, change.before, at=change.position, expect=None)  # noqa: E731
+            assert before is not None  # a delete records the instruction it removed
+            operation = lambda: presets.save(change.name, before, at=change.position, expect=None)  # noqa: E731
             message = f"undid deleting preset {change.name!r}: it is back"
-        elif change.before is None:
+        elif before is None:
             operation = lambda: presets.delete(change.name, expect=change.after)  # noqa: E731
             message = f"undid saving preset {change.name!r}: it is gone again"
         else:
-            operation = lambda: presets.save(change.name, change.before, expect=change.after)  # noqa: E731
+            operation = lambda: presets.save(change.name, before, expect=change.after)  # noqa: E731
             message = f"undid saving preset {change.name!r}: its previous instruction is back"
         try:
             operation()

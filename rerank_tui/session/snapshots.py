@@ -363,7 +363,10 @@ def rank_changes(run_a: list[tuple[str, float]], run_b: list[tuple[str, float]],
     """(moved up, moved down, only in a's top, only in b's top) among the two top-`top` lists."""
     rank_a = {doc: r for r, (doc, _) in enumerate(run_a, start=1)}
     rank_b = {doc: r for r, (doc, _) in enumerate(run_b, start=1)}
-    up, down, only_a, only_b = [], [], [], []
+    up: list[RankChange] = []
+    down: list[RankChange] = []
+    only_a: list[RankChange] = []
+    only_b: list[RankChange] = []
     for doc in dict.fromkeys([d for d, _ in run_a[:top]] + [d for d, _ in run_b[:top]]):
         change = RankChange(doc, rank_a.get(doc), rank_b.get(doc))
         in_a = change.rank_a is not None and change.rank_a <= top
@@ -373,11 +376,17 @@ def rank_changes(run_a: list[tuple[str, float]], run_b: list[tuple[str, float]],
                 (up if change.moved > 0 else down).append(change)
         else:
             (only_a if in_a else only_b).append(change)
-    up.sort(key=lambda c: c.rank_b)
-    down.sort(key=lambda c: c.rank_a)
-    only_a.sort(key=lambda c: c.rank_a)
-    only_b.sort(key=lambda c: c.rank_b)
+    up.sort(key=lambda c: _known(c.rank_b))
+    down.sort(key=lambda c: _known(c.rank_a))
+    only_a.sort(key=lambda c: _known(c.rank_a))
+    only_b.sort(key=lambda c: _known(c.rank_b))
     return up, down, only_a, only_b
+
+
+def _known(rank: int | None) -> int:
+    # Each list above is sorted by a rank all its members have (a run's docs are unique: read_run).
+    assert rank is not None
+    return rank
 
 
 def diff_snapshots(

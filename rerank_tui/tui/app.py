@@ -19,11 +19,12 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.reactive import var
 from textual.widgets import Footer, Input, Static, TextArea
@@ -64,6 +65,8 @@ from rerank_tui.tui.widgets.query_input import QueryInput
 from rerank_tui.tui.widgets.results import ResultsPane, ResultsTable
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from rerank_tui.tui.screens.query_set import OpenQuery
 
 BM25_DEBOUNCE_S = 0.05
@@ -107,7 +110,8 @@ from rerank_tui.tui.metrics_line import format_metrics  # noqa: E402  (the live 
 class RerankApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "rerank-tui"
-    BINDINGS = APP_BINDINGS
+    # Textual types BINDINGS as an invariant list[BindingType]; ours are all Binding, which it only reads.
+    BINDINGS = cast("list[BindingType]", APP_BINDINGS)
     COMMANDS = App.COMMANDS | {RerankCommands}
 
     index_state: var[str] = var("opening", init=False)  # opening…, ready, built, failed
@@ -124,7 +128,7 @@ class RerankApp(App[None]):
         self.reranker_error = ""
         self._pending_rerank = False
         self._saving: LabelChange | None = None  # the last label change, until it is on disk
-        self._instruction_timer = None
+        self._instruction_timer: Timer | None = None
         self._model_started = 0.0
         self._bm25_seconds = 0.0
         self.recall = options.recall or RecallChoice()
@@ -213,10 +217,12 @@ class RerankApp(App[None]):
         if self.index is not None:
             header.append(f" · {len(self.index.index)} passages", style="not bold")
         header.append(f" · index {self.index_state}")
-        header.append(f" │ {self.options.reranker_label}")
+        plain = self.reranker is not None and not getattr(self.reranker, "uses_instruction", True)
+        header.append(f" │ {getattr(self.reranker, 'label', '') if plain else self.options.reranker_label}")
         if self.reranker_state == "loading":
             header.append(f" · loading {time.monotonic() - self._model_started:.0f}s", style="yellow")
         elif self.reranker_state == "ready":
+            assert self.reranker is not None  # "ready" is set once the reranker is there
             device = self.reranker.device
             header.append(f" · {device}" if device else "")
             header.append(" · ready", style="green")
@@ -296,7 +302,9 @@ class RerankApp(App[None]):
             eta = f" · ETA {p.eta:.0f} s" if p.eta else ""
             self.post_message(EmbedProgressed(f"embedding {p.done}/{p.total}{rate}{eta}"))
 
-        dense = self.options.make_dense(self.index.index, progress=progress, cancel=lambda: worker.is_cancelled)
+        make_dense, opened = self.options.make_dense, self.index
+        assert make_dense is not None and opened is not None  # started by _index_opened, only with make_dense
+        dense = make_dense(opened.index, progress=progress, cancel=lambda: worker.is_cancelled)
         if not worker.is_cancelled:
             vectors = getattr(dense, "vectors", None)
             self.post_message(DenseReady(dense, getattr(vectors, "reused", 0), getattr(vectors, "embedded", 0), getattr(vectors, "seconds", 0.0)))
@@ -318,7 +326,9 @@ class RerankApp(App[None]):
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
     def map_recall_run(self) -> None:
-        self.post_message(RunReady(self.options.read_run(self.index.index)))
+        read_run, opened = self.options.read_run, self.index
+        assert read_run is not None and opened is not None  # started by _index_opened, only with read_run
+        self.post_message(RunReady(read_run(opened.index)))
 
     @on(RunReady)
     def _run_ready(self, event: RunReady) -> None:
@@ -363,12 +373,18 @@ class RerankApp(App[None]):
 
     @work(thread=True, exclusive=True, group="model", exit_on_error=False, name="model")
     def load_reranker(self) -> None:
-        self.post_message(RerankerLoaded(self.options.make_reranker()))
+        make_reranker = self.options.make_reranker
+        assert make_reranker is not None  # started only when there is a reranker to make
+        self.post_message(RerankerLoaded(make_reranker()))
 
     @on(RerankerLoaded)
     def _reranker_loaded(self, event: RerankerLoaded) -> None:
         self.reranker = event.reranker
         self.reranker_state = "ready"
+        score = getattr(self.reranker, "score_label", "p(yes)")
+        if score != "p(yes)":  # a plain rerank server: its own scores, not Qwen3's p(yes)
+            self._pane("rerank").table.rename_parts({"p(yes)": score})
+            self._pane("rerank").set_title(f"{self._reranker_name()} reranked")
         for note in getattr(self.reranker, "notes", ()):
             self.notify(str(note), timeout=8)
         self._set_rerank_idle_message()
@@ -376,6 +392,12 @@ class RerankApp(App[None]):
             self.request_rerank()
         elif self.search.typed.strip() and self.index is not None and self.search.ranked_for is None:
             self.search_bm25(self.search.typed, debounce=False)  # shows a cached ranking at once
+
+    def _reranker_name(self) -> str:
+        """"Qwen3", or a plain rerank server's model (`bge-reranker-v2-m3`)."""
+        if self.reranker is None or getattr(self.reranker, "uses_instruction", True):
+            return "Qwen3"
+        return str(getattr(self.reranker, "label", "") or "server").split(" · ")[0]
 
     def _set_rerank_idle_message(self) -> None:
         pane = self._pane("rerank")
@@ -386,7 +408,7 @@ class RerankApp(App[None]):
         elif self.reranker_state == "ready" and not self.search.ranking:
             pane.set_message("press Enter in the query box to rerank")
 
-    def _reranker_failed(self, error: BaseException) -> None:
+    def _reranker_failed(self, error: BaseException | None) -> None:  # Worker.error is typed Optional
         self.reranker_error = str(error) or type(error).__name__
         self.reranker_state = "failed"
         message = Text()
@@ -452,6 +474,8 @@ class RerankApp(App[None]):
         query, hits = event.query, event.hits
         pane = self._pane("bm25")
         self._recall_result = event.result
+        kind = event.result.kind if event.result is not None else (self.recall.current if self.recall.ready() else "bm25")
+        pane.table.rename_parts({"BM25": self.recall.short(kind)})
         if event.result is not None or event.waiting or not query.strip():
             pane.set_title(self.recall.pane_title(event.result, query))
         else:  # hits handed over from the query set: its own source's
@@ -476,7 +500,7 @@ class RerankApp(App[None]):
         self.search.clear_ranking()
         pane = self._pane("rerank")
         pane.table.show([], self.label_of)
-        pane.set_title("Qwen3 reranked")
+        pane.set_title(f"{self._reranker_name()} reranked")
         if self.reranker_state != "failed":
             pane.set_message(message)
 
@@ -517,7 +541,9 @@ class RerankApp(App[None]):
         be dense, and the left pane may show fewer)."""
         worker = get_current_worker()
         generation = self._recall_generation
-        result = self.recall.search(self.index.index, query, self.options.rerank_depth, self._query_id(query))
+        opened, reranker = self.index, self.reranker
+        assert opened is not None and reranker is not None  # request_rerank starts this only once both are there
+        result = self.recall.search(opened.index, query, self.options.rerank_depth, self._query_id(query))
         hits = result.hits
         if worker.is_cancelled:
             return
@@ -526,11 +552,15 @@ class RerankApp(App[None]):
             self.call_from_thread(self._nothing_to_rerank, query, generation, f"nothing to rerank: {what}")
             return
         self.post_message(RerankWaiting(len(hits), starting=True))
+
+        def waiting() -> None:
+            self.post_message(RerankWaiting(len(hits)))
+
         try:
             ranked, stats = rerank_hits(
-                self.reranker, query, hits, instruction,
+                reranker, query, hits, instruction,
                 cancel=lambda: worker.is_cancelled,
-                on_wait=lambda: self.post_message(RerankWaiting(len(hits))),
+                on_wait=waiting,
             )
         except RerankCancelled:
             return
@@ -561,7 +591,7 @@ class RerankApp(App[None]):
         pane = self._pane("rerank")
         stale = " · instruction edited, reranking soon" if self.search.ranking_is_stale else ""
         source = "" if event.source == "bm25" else f" of {self.recall.label(event.source)}"
-        pane.set_title(f"Qwen3 reranked · top {len(event.ranking)}{source}{stale}")
+        pane.set_title(f"{self._reranker_name()} reranked · top {len(event.ranking)}{source}{stale}")
         pane.set_message("")
         pane.table.show(event.ranking, self.label_of, keep_cursor=event.query == pane.table.shown_for)
         pane.table.shown_for = event.query
@@ -946,7 +976,8 @@ class RerankApp(App[None]):
         kind = self.recall.current if self.recall.ready() else "bm25"
         key = (id(self.index), self.recall.key(kind), tuple((e.id, e.text) for e in self.workspace.query_set()))
         if getattr(self, "_hits_key", None) != key:
-            self._hits_key, self._hits = key, {}
+            hits: dict[str, list[Hit]] = {}
+            self._hits_key, self._hits = key, hits
         return self._hits
 
     def _snapshot_config(self) -> dict:
@@ -958,11 +989,16 @@ class RerankApp(App[None]):
         kind = choice.current if choice.ready() else "bm25"
         run = None
         if kind == "run":
+            assert choice.run is not None  # ready() for "run"
             run = run_description(choice.run.source, choice.run, [e.id for e in self.workspace.query_set()])
             run["fallback"] = choice.default  # what the queries the run lacks got
+        embedder = None
+        if kind in ("dense", "hybrid"):
+            assert choice.dense is not None  # ready() for a dense kind
+            embedder = choice.dense.embedder
         recall = recall_config(
             kind, self.index.index if self.index is not None else None,
-            embedder=choice.dense.embedder if kind in ("dense", "hybrid") else None,
+            embedder=embedder,
             fusion=choice.fusion if kind == "hybrid" else None, run=run, query_instruction=choice.query_instruction,
         )
         return {

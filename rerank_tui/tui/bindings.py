@@ -151,9 +151,9 @@ def load_keymap(config_dir: Path) -> tuple[dict[str, str], list[str]]:
         document = read_yaml(path)
     except WorkspaceFileError as exc:
         return {}, [f"{exc} (using the default keys)"]
-    data = document.data if document is not None else None
-    if not data:
+    if document is None or not document.data:
         return {}, []
+    data = document.data
     if not isinstance(data, dict):
         return {}, [f"{document.error('expected a mapping with a `keymap:` section')} (using the default keys)"]
     keymap = data.get("keymap")

@@ -58,6 +58,7 @@ def _hint(width: int | None) -> Text:
     for hint in HINTS:
         if width is None or Text(hint).cell_len <= width:
             return Text(hint, style="dim", no_wrap=True, overflow="ellipsis")
+    assert width is not None  # without a width the first hint was returned
     return Text(HINTS[-1][: max(width - 1, 0)] + "…" if width > 0 else "", style="dim", no_wrap=True)
 
 

@@ -7,10 +7,13 @@ coming from below the left list).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -22,6 +25,12 @@ from rerank_tui.session.query_set_scores import ROW_METRIC, TOP
 from rerank_tui.session.ranking import RerankedHit, bm25_run, run_scores
 from rerank_tui.tui.bindings import PAIR_BINDINGS
 from rerank_tui.tui.widgets.results import ResultsPane
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from rerank_tui.session.labels import LabelStore
+    from rerank_tui.tui.app import RerankApp
 
 
 @dataclass
@@ -71,12 +80,18 @@ def _passages_by_id(index: Index) -> dict[str, int]:
     return _BY_ID[key]
 
 
+def _reranked(rows: list[Hit] | list[RerankedHit]) -> TypeIs[list[RerankedHit]]:
+    """Whether a side's rows (all of one kind) are RerankedHits; no rows count as reranked."""
+    return not rows or isinstance(rows[0], RerankedHit)
+
+
 def against(left: SideList, right: SideList) -> list[RerankedHit]:
     """The right side's rows with `moved` measured against the left side's ranks."""
     rank_in_left = {pid: rank for rank, pid in enumerate(left.ids(), start=1)}
     below = len(rank_in_left) + 1
     out = []
-    for rank, row in enumerate(right.rows, start=1):
+    rows: Sequence[Hit | RerankedHit] = right.rows
+    for rank, row in enumerate(rows, start=1):
         hit = row.hit if isinstance(row, RerankedHit) else row
         score = row.score if isinstance(row, RerankedHit) else hit.score
         moved_from = rank_in_left.get(hit.passage.id, below)
@@ -85,7 +100,8 @@ def against(left: SideList, right: SideList) -> list[RerankedHit]:
 
 
 class PairScreen(Screen[None]):
-    BINDINGS = PAIR_BINDINGS
+    # Textual types BINDINGS as an invariant list[BindingType]; ours are all Binding, which it only reads.
+    BINDINGS = cast("list[BindingType]", PAIR_BINDINGS)
 
     def __init__(self, query: str, left: SideList, right: SideList) -> None:
         super().__init__()
@@ -100,24 +116,29 @@ class PairScreen(Screen[None]):
         yield Static("", id="pair-summary", markup=False)
         yield Footer()
 
+    @property
+    def _label_store(self) -> LabelStore:
+        # Textual types Screen.app as the base App; this screen is only pushed by RerankApp.
+        return cast("RerankApp", self.app).workspace.labels
+
     def on_mount(self) -> None:
         for pane in self.panes():
-            pane.table.scale = self.app.workspace.labels.scale
+            pane.table.scale = self._label_store.scale
         self.refresh_labels()
         self.query_one("#pair-left", ResultsPane).table.focus()
 
     def _label_of(self, hit: Hit):
-        return self.app.workspace.labels.get(self.label_query, hit.passage.id), hit.passage.text
+        return self._label_store.get(self.label_query, hit.passage.id), hit.passage.text
 
     def _left_rows(self) -> list[RerankedHit]:
         rows = self.left.rows
-        if rows and not isinstance(rows[0], RerankedHit):
-            return [RerankedHit(h, h.score, h.rank) for h in rows]
-        return rows
+        if _reranked(rows):
+            return rows
+        return [RerankedHit(h, h.score, h.rank) for h in rows]
 
     def refresh_labels(self) -> None:
         """Rows, labels and each side's metric from the labels as they are now."""
-        labels = self.app.workspace.labels.for_query(self.label_query)
+        labels = self._label_store.for_query(self.label_query)
         qrels = {"q": {doc: label.grade for doc, label in labels.items()}}
         for key, side, rows in (("left", self.left, self._left_rows()), ("right", self.right, against(self.left, self.right))):
             pane = self.query_one(f"#pair-{key}", ResultsPane)

@@ -4,8 +4,10 @@ the list it was opened from."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -21,7 +23,8 @@ from rerank_tui.tui.widgets.preview import passage_header
 class PassageScreen(Screen[Hit | None]):
     """Returns the hit shown last (j/k move), so the list can put its cursor there."""
 
-    BINDINGS = PASSAGE_BINDINGS  # the label bindings of the panes, with the user's keys
+    # Textual types BINDINGS as an invariant list[BindingType]; ours are all Binding, which it only reads.
+    BINDINGS = cast("list[BindingType]", PASSAGE_BINDINGS)  # the label bindings of the panes, with the user's keys
 
     def __init__(
         self,

@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
@@ -74,7 +76,8 @@ def _delta(value: float | None) -> Text:
 
 
 class QuerySetScreen(Screen[OpenQuery | None]):
-    BINDINGS = QUERY_SET_BINDINGS
+    # Textual types BINDINGS as an invariant list[BindingType]; ours are all Binding, which it only reads.
+    BINDINGS = cast("list[BindingType]", QUERY_SET_BINDINGS)
 
     def __init__(
         self,
@@ -246,6 +249,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             return
         for run in runs:
             self.other_runs[run.entry.id] = run.run(self.rerank_depth)
+            assert run.ranking is not None  # the worker sends only ranked runs
             self.other_rankings[run.entry.id] = run.ranking
             self.other_pending.discard(run.entry.id)
         if done:
@@ -275,6 +279,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             self.scored = scored
             return
         fresh = {r.entry.id: r for r in scored.rows}
+        assert self.scored is not None  # only part of the set is rescored when all of it was scored before
         rows = [fresh.get(r.entry.id, r) for r in self.scored.rows]
         for row in rows:  # rows of this batch are fresh; the others may just have stopped waiting
             row.pending = row.entry.id in self.pending or row.entry.id in self.other_pending
@@ -328,6 +333,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         return values
 
     def _mean_cells(self) -> dict[str, Text]:
+        assert self.scored is not None  # the mean row is shown only for a scored set
         m = self.scored.means
         values = {
             "id": Text("mean", style="bold"),

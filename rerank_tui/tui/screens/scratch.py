@@ -10,10 +10,12 @@ document was cut to fit `max_length` (session/scratch.py).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
@@ -49,7 +51,8 @@ def documents_of(text: str) -> list[str]:
 
 
 class ScratchScreen(Screen[None]):
-    BINDINGS = SCRATCH_BINDINGS
+    # Textual types BINDINGS as an invariant list[BindingType]; ours are all Binding, which it only reads.
+    BINDINGS = cast("list[BindingType]", SCRATCH_BINDINGS)
 
     def __init__(self, reranker, *, reranker_state: str, instruction: str, instruction_name: str, query: str) -> None:
         super().__init__()

@@ -8,9 +8,11 @@ a 100-row refresh within a frame budget (see bench/tui.py).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
@@ -40,17 +42,19 @@ def pad_cell(text: Text, width: int, justify: str) -> Text:
     return text + Text(" " * gap)
 
 
-def header_label(parts) -> Text:
+def header_label(parts, names: dict[str, str] | None = None) -> Text:
+    """The one column's header; `names` renames parts ("BM25" → "dense", "p(yes)" → "score")."""
     label = Text(style="bold")
     for name, width, justify in parts:
-        label.append_text(pad_cell(Text(name), width, justify))
+        label.append_text(pad_cell(Text((names or {}).get(name, name)), width, justify))
         label.append(" ")
     label.append("title")
     return label
 
 
 class ResultsTable(DataTable):
-    BINDINGS = RESULTS_BINDINGS
+    # Textual types BINDINGS as an invariant list[BindingType]; ours are all Binding, which it only reads.
+    BINDINGS = cast("list[BindingType]", RESULTS_BINDINGS)
 
     def __init__(self, *, reranked: bool, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
@@ -64,6 +68,16 @@ class ResultsTable(DataTable):
 
     def on_mount(self) -> None:
         self.add_column(header_label(self.parts), key=ROW)
+
+    def rename_parts(self, names: dict[str, str]) -> None:
+        """Say what a score column holds: the recall source's score ("dense" cosines under
+        "BM25"'s place) or a plain reranker's own score instead of p(yes)."""
+        label = header_label(self.parts, names)
+        column = self.columns.get(ROW)  # type: ignore[call-overload]  # keys are ColumnKey; a str compares equal
+        if column is not None and column.label != label:
+            column.label = label
+            self._clear_caches()  # the header is cached with the rows
+            self.refresh()
 
     @property
     def current_hit(self) -> Hit | None:

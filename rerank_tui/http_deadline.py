@@ -103,7 +103,7 @@ def _with_deadline_sockets(transport: httpx.HTTPTransport) -> httpx.HTTPTranspor
     future httpx moves it, the deadline is still checked between body chunks."""
     pool = getattr(transport, "_pool", None)
     inner = getattr(pool, "_network_backend", None)
-    if isinstance(inner, httpcore.NetworkBackend):
+    if pool is not None and isinstance(inner, httpcore.NetworkBackend):
         pool._network_backend = DeadlineBackend(inner)
     return transport
 

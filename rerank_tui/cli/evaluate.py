@@ -161,8 +161,8 @@ def cmd_eval(args) -> int:
     if args.runs is not None:
         args.runs.mkdir(parents=True, exist_ok=True)
         for system in results:
-            rows = [(qid, [(d, rank, s) for rank, (d, s) in enumerate(docs, start=1)]) for qid, docs in system.run.items()]
-            write_trec_run(args.runs / f"{_file_name(system.name)}.trec", rows, _file_name(system.name))
+            run_rows = [(qid, [(d, rank, s) for rank, (d, s) in enumerate(docs, start=1)]) for qid, docs in system.run.items()]
+            write_trec_run(args.runs / f"{_file_name(system.name)}.trec", run_rows, _file_name(system.name))
 
     primary = metrics[min(1, len(metrics) - 1)] if "nDCG@10" not in metrics else "nDCG@10"
     base = results[0]

@@ -163,7 +163,8 @@ def _read_judgments(args, fmt: str, query_set):
     if fmt != "qrels":
         with reading(args.file):
             judgments = read_judgments(args.file, fmt)
-        ids, notes = {}, {}
+        ids: dict[str, str] = {}
+        notes: dict[str, str] = {}
         if fmt == "jsonl":
             from rerank_tui.session.query_readers import read_jsonl_query_ids
 

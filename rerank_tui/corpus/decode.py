@@ -167,7 +167,7 @@ def _cjk_score(text: str) -> float:
     total = sum(counts.values())
     if not total:
         return 0.0
-    by_class = Counter()
+    by_class: Counter[str] = Counter()
     for c, n in counts.items():
         by_class[_cjk_class(c)] += n
     good = by_class["ok"] + by_class["hangul"] + by_class["han"]

@@ -30,6 +30,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from typing import cast
 
 from pathspec import GitIgnoreSpec
 
@@ -71,9 +72,9 @@ class Rules:
         if self.quick is not None and self.quick.search(path) is None:
             return None, ""  # the common case, answered by one regex instead of one per pattern
         result = self.spec.check_file(path, _NO_SEPARATORS)
-        if result.include is None:
+        if result.include is None or result.index is None:  # both None together: no match
             return None, ""
-        return result.include, self.spec.patterns[result.index].pattern
+        return result.include, cast(str, self.spec.patterns[result.index].pattern)  # built from str lines
 
 
 Chain = tuple[Rules, ...]  # outermost (lowest precedence) first
@@ -90,7 +91,8 @@ def _any_pattern(spec: GitIgnoreSpec) -> re.Pattern | None:
     internals unlike pathspec 0.12-1.x's `re.Pattern` regexes): every path then goes to the spec.
     """
     try:
-        parts = [_GROUP.sub("(?:", p.regex.pattern) for p in spec.patterns if p.include is not None]
+        # pathspec types `regex` Optional; it is None only with `include` None (a None would raise below).
+        parts = [_GROUP.sub("(?:", p.regex.pattern) for p in spec.patterns if p.include is not None]  # type: ignore[union-attr]
     except (AttributeError, TypeError):
         return None
     # Most patterns have no inner slash: "^(?:.+/)?NAME...", i.e. NAME at the start or after a

@@ -100,7 +100,10 @@ class Reranker(Protocol):
     identity: str  # what scores depend on (backend, model + revision, dtype): the cache key
     max_length: int  # prompt length limit in tokens; longer documents are truncated
     notes: tuple[str, ...]  # things the user should see once (e.g. "running on CPU")
-    device: str  # where scores are computed, for display: "cpu", "cuda:0", "vllm", "http", ...
+
+    @property
+    def device(self) -> str:  # where scores are computed, for display: "cpu", "cuda:0", "vllm", "http", ...
+        ...  # read-only here: a wrapper derives it from its backends
 
     def rank(
         self,
@@ -184,7 +187,7 @@ def rank_scores(scores: Sequence[float | None], top_k: int | None = None) -> lis
     order = sorted(range(len(scores)), key=lambda i: (scores[i] is None, -(scores[i] or 0.0)))
     if top_k is not None:
         order = order[: max(top_k, 0)]
-    return [RankResult(i, None if scores[i] is None else float(scores[i])) for i in order]
+    return [RankResult(i, None if (score := scores[i]) is None else float(score)) for i in order]
 
 
 class BaseReranker:

@@ -38,7 +38,7 @@ class CascadeReranker(BaseReranker):
         self.notes = tuple(getattr(small, "notes", ())) + tuple(getattr(large, "notes", ()))
 
     @property
-    def device(self) -> str:
+    def device(self) -> str:  # type: ignore[override]  # derived from the stages; never assigned on a wrapper
         return f"{self.small.device}→{self.large.device}"
 
     def run(

@@ -57,6 +57,7 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -277,7 +278,7 @@ class HttpReranker(BaseReranker):
             "is --url a rerank server? " + self._hint(),
         )
 
-    def _json(self, response: _Answer, url: str) -> object:
+    def _json(self, response: _Answer, url: str) -> Any:  # parsed JSON: read under try/except
         status = response.status_code
         if status in (401, 403):
             raise RerankServerError(
@@ -371,11 +372,12 @@ class HttpReranker(BaseReranker):
 
     # -- scoring ------------------------------------------------------------------------------
     def _fit(self, query: str, document: str, instruction: str | None) -> str:
-        if self._tokenizer is None or not may_exceed(query, document, instruction, self._budget):
+        tokenizer = self._tokenizer
+        if tokenizer is None or not may_exceed(query, document, instruction, self._budget):
             return document
 
         def encode(text: str):
-            enc = self._tokenizer.encode(text, add_special_tokens=False)
+            enc = tokenizer.encode(text, add_special_tokens=False)
             return enc.ids, enc.offsets
 
         return fit_document(encode, query, document, instruction, self._budget)[0]
@@ -447,7 +449,7 @@ class HttpReranker(BaseReranker):
             self._slots.release()
         return self._parse(data, len(chunk), url), _tokens(data, answer)
 
-    def _parse(self, data: object, n: int, url: str | None = None) -> list[float]:
+    def _parse(self, data: Any, n: int, url: str | None = None) -> list[float]:
         """`results[].index/relevance_score` (or TEI's `[].index/score`) back to input order;
         anything else is an error, and so is a score that is not a finite number (for qwen3:
         not a number in [0, 1]; json reads `NaN` and `Infinity`)."""

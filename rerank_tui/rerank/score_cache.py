@@ -199,7 +199,7 @@ class CachedReranker(BaseReranker):
         self.label = getattr(backend, "label", "") or ""
 
     @property
-    def device(self) -> str:
+    def device(self) -> str:  # type: ignore[override]  # derived from the backend; never assigned on a wrapper
         return self.backend.device
 
     @property

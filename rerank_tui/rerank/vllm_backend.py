@@ -116,7 +116,7 @@ class VllmReranker(BaseReranker):
                 raise RerankerError(f"vLLM could not score {len(failed)} of {len(sides)} documents: {failed[0]}")
             scores += [float(o.outputs.score) for o in outputs]
             counts = [getattr(o, "prompt_token_ids", None) for o in outputs]
-            tokens = None if tokens is None or None in counts else tokens + sum(map(len, counts))
+            tokens = None if tokens is None or None in counts else tokens + sum(len(c) for c in counts if c is not None)
             call.stats.batches += 1
         call.stats.tokens = tokens
         return scores

@@ -59,6 +59,8 @@ def evaluate(
         requests = (
             RankRequest(text, [document_text(h) for h in candidates[qid][:rerank_depth]], instruction) for qid, text in queries
         )
+        if reranker is None:
+            raise ValueError("reranked systems need a reranker")
         rankings = rank_many(reranker, requests, cancel=cancel)
         for (qid, _), ranking in zip(queries, rankings):
             hits = candidates[qid]

@@ -137,8 +137,8 @@ def _lines(source: Lines, path) -> Iterator[tuple[int, str]]:
                 raise JudgmentFileError(path, number, f"more than {MAX_IMPORT_BYTES:,} characters in one file: split the file")
             yield number, line
     except UnicodeDecodeError as exc:  # the decoder fails on a whole chunk: find the line in it
-        line = number + 1 + exc.object[: exc.start].count(b"\n")
-        raise JudgmentFileError(path, line, f"not UTF-8 text ({exc.reason} at byte {exc.object[exc.start]:#04x})") from None
+        bad_line = number + 1 + exc.object[: exc.start].count(b"\n")
+        raise JudgmentFileError(path, bad_line, f"not UTF-8 text ({exc.reason} at byte {exc.object[exc.start]:#04x})") from None
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -168,6 +168,7 @@ def parse_grade(path, number: int, raw, grades: Collection[int] | None = DEFAULT
     """A grade from an int or its ASCII digits, one of `grades` (None: any integer).
 
     2.0, "2.0", True, "+2" and "02" are refused; so is 7 when `grades` is the scale 0–3."""
+    grade: int | None
     if type(raw) is int:
         grade = raw
     elif isinstance(raw, str):
@@ -182,6 +183,7 @@ def parse_grade(path, number: int, raw, grades: Collection[int] | None = DEFAULT
         raise JudgmentFileError(path, number, f"grade {raw!r} is not a whole number")
     if grades is not None and grade not in grades:
         raise JudgmentFileError(path, number, f"grade {raw!r} is not {_allowed(grades)}")
+    assert grade is not None  # refused above: `grades` is set then, and holds no None
     return grade
 
 

@@ -87,7 +87,8 @@ def _pipeline():
 
 def _providers_for(measure) -> tuple[list, list]:
     """(installed providers that compute `measure`, providers that would once installed)."""
-    available, missing = [], []
+    available: list = []
+    missing: list = []
     for provider in _pipeline().providers:
         try:
             if not provider.supports(measure):

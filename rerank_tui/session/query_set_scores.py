@@ -8,7 +8,7 @@ BM25's top `rerank_depth` reranked, followed by the rest of BM25's top `depth`
 trec_eval or ir-measures give on the same run.
 
 The ranking pass goes score cache first: every query whose scores are all cached is ranked
-at once (`cached_rerank_hits`), then the model ranks the others, one query at a time,
+at once (`cached_rerank_hits`), then the model ranks the others (several in flight to a server),
 checking `cancel` between queries and between batches.
 """
 
@@ -27,7 +27,7 @@ from rerank_tui.session.label_model import Label
 from rerank_tui.session.metrics import per_query
 from rerank_tui.session.overlap import Overlap, jaccard, rbo
 from rerank_tui.session.query_set import QueryEntry
-from rerank_tui.session.ranking import RerankedHit, bm25_run, cached_rerank_hits, rerank_hits, run_scores
+from rerank_tui.session.ranking import RerankedHit, bm25_run, cached_rerank_hits, rerank_many_hits, run_scores
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
@@ -153,8 +153,11 @@ def rank_query_set(
         yield run
     if reranker is None:
         return  # nothing waits without a reranker
-    for run in waiting:
-        ranked, _ = rerank_hits(reranker, run.entry.text, run.hits[:rerank_depth], instruction, cancel=cancel)
+    if not waiting:
+        return
+    assert reranker is not None  # only queries with a reranker wait for it
+    pairs = [(run.entry.text, run.hits[:rerank_depth]) for run in waiting]
+    for run, ranked in zip(waiting, rerank_many_hits(reranker, pairs, instruction, cancel=cancel)):
         yield QueryRun(run.entry, run.hits, ranked, False)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from dataclasses import dataclass
 
@@ -97,6 +97,19 @@ def rerank_hits(
     ranking = reranker.rank(query, documents, instruction, cancel=cancel, on_wait=on_wait)
     ranked = [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(ranking.results, start=1)]
     return ranked, ranking.stats
+
+
+def rerank_many_hits(
+    reranker: Reranker, queries: Sequence[tuple[str, list[Hit]]], instruction: str | None, *, cancel: Cancel = None
+) -> Iterator[list[RerankedHit]]:
+    """`rerank_hits` for many (query, hits) at once, in order, each as soon as it is known: a
+    server backend keeps several requests in flight (`--concurrency`), a local model ranks
+    them one by one."""
+    from rerank_tui.rerank.base import RankRequest, rank_many
+
+    requests = (RankRequest(query, [document_text(h) for h in hits], instruction) for query, hits in queries)
+    for (_, hits), ranking in zip(queries, rank_many(reranker, requests, cancel=cancel)):
+        yield [RerankedHit(hits[r.index], r.score, rank) for rank, r in enumerate(ranking.results, start=1)]
 
 
 def cached_rerank_hits(

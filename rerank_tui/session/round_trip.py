@@ -80,7 +80,9 @@ def round_trip_text(old_text: str, data: dict, section: str) -> str | None:
 def _indents(text: str) -> tuple[int, int, int]:
     """(mapping, sequence, offset) indents the file uses (2, 2, 0 when it shows none): the
     indent of the first nested key, and where the first `- ` of a list stands under its key."""
-    mapping = sequence = offset = None
+    mapping: int | None = None
+    sequence: int | None = None
+    offset = 0  # set with `sequence` (read only once that is)
     lines = text.splitlines()
     for i, line in enumerate(lines):
         stripped = line.lstrip(" ")
@@ -318,7 +320,7 @@ def _list_plan(node, new: list) -> list:
     """(index, old index or None, value) per item of `new`: equal items matched in order; a
     run of changed items as long as the one it replaces is changed in place."""
     matcher = SequenceMatcher(a=[repr(plain(v)) for v in node], b=[repr(v) for v in new], autojunk=False)
-    plan = []
+    plan: list[tuple[int, int | None, object]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             plan += [(j, i1 + j - j1, new[j]) for j in range(j1, j2)]

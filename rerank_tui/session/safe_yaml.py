@@ -10,12 +10,18 @@ refused with the line it is on. The walk costs about a tenth of the parse.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import yaml
 
 MAX_DEPTH = 64
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+if TYPE_CHECKING:  # the C classes (absent without libyaml) have the same interface
+    _Base = yaml.SafeLoader
+    _BaseDumper = yaml.SafeDumper
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class YamlRefused(yaml.MarkedYAMLError):

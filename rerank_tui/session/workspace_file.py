@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from rerank_tui.session.store import (
+    Signature,
     WorkspaceFileError,
     YamlDocument,
     atomic_write_text,
@@ -43,9 +44,9 @@ class WorkspaceFile(Generic[S]):
         self.read_only = read_only  # set when the file failed to load: never overwrite it
         self.from_file = from_file  # False: nothing read from or written to the file yet
         self._extra: dict = {}
-        self._signature = None
+        self._signature: Signature | None = None
         self._text: str | None = None  # the file as last read or written (None: no file)
-        self._data = None  # its parsed data, to tell a hand-edited text from the plain dump
+        self._data: object = None  # its parsed data, to tell a hand-edited text from the plain dump
         self._plain: bool | None = None  # the text is the plain dump of its data (None: not known yet)
 
     # -- what each file defines ---------------------------------------------------------------

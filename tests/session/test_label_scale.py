@@ -1,5 +1,7 @@
 """The workspace's rating scale: `Scale` itself, and the scale an import ends up with."""
 
+import dataclasses
+
 import pytest
 
 from rerank_tui.session.label_model import DEFAULT_SCALE, MAX_GRADES, Label, Scale
@@ -26,7 +28,7 @@ def test_only_whole_numbers_in_range_are_on_a_scale():
 def test_a_scale_is_hashable_and_compares_its_names():
     assert Scale(1, 4) == Scale(1, 4, {2: None}) and hash(Scale(1, 4)) == hash(Scale(1, 4))
     assert Scale(1, 4, {1: "a"}) != Scale(1, 4)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         Scale(1, 4).low = 0  # frozen
 
 

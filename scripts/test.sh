@@ -20,10 +20,14 @@ if ! command -v tmux >/dev/null 2>&1 && [[ $(id -u) == 0 ]] && command -v apt-ge
         || echo "note: could not install tmux; the terminal test will fail in CI" >&2
 fi
 
+# Lint and types first: both are configured in pyproject.toml and must stay clean.
+.venv/bin/ruff check rerank_tui tests bench
+
 if [[ $quick == 1 ]]; then
     exec .venv/bin/python -m pytest -m "not slow and not vllm" "$@"
 fi
 
+.venv/bin/mypy
 status=0
 .venv/bin/python -m pytest -m "not vllm" "$@" || status=$?
 

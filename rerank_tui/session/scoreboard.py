@@ -61,16 +61,18 @@ def score_entries(
     rerank_depth: int,
     progress: Callable[[int, int, str], None] | None = None,
     cancel: Cancel = None,
+    hits_of: Callable[[str, str, int], list] | None = None,
 ) -> dict[str, float]:
     """Fill each entry's mean metrics over the labeled queries (score cache first, model for
-    the rest); return BM25's means for reference. Entries are sorted best first by nDCG@10."""
+    the rest); return the recall stage's means for reference (BM25's, or `hits_of`'s: the
+    app's current recall source). Entries are sorted best first by nDCG@10."""
     queries, qrels = labeled_queries(labels)
     if not queries:
         return {}
     systems = [(e.name, e.instruction) for e in entries]
     results = evaluate(
         index, queries, qrels, systems, reranker=reranker, metrics=list(BOARD_METRICS),
-        depth=max(100, rerank_depth), rerank_depth=rerank_depth, progress=progress, cancel=cancel,
+        depth=max(100, rerank_depth), rerank_depth=rerank_depth, progress=progress, cancel=cancel, hits_of=hits_of,
     )
     for entry, system in zip(entries, results[1:]):
         entry.means = system.means()
@@ -78,11 +80,11 @@ def score_entries(
     return results[0].means()
 
 
-def bm25_means(index: Index, labels: LabelStore, *, depth: int = 100) -> dict[str, float]:
+def bm25_means(index: Index, labels: LabelStore, *, depth: int = 100, hits_of: Callable[[str, str, int], list] | None = None) -> dict[str, float]:
     """BM25's mean board metrics over the labeled queries, without a reranker ({}: none
     labeled). The same numbers as the BM25 row of `score_entries`."""
     queries, qrels = labeled_queries(labels)
     if not queries:
         return {}
-    results = evaluate(index, queries, qrels, [], reranker=None, metrics=list(BOARD_METRICS), depth=depth)
+    results = evaluate(index, queries, qrels, [], reranker=None, metrics=list(BOARD_METRICS), depth=depth, hits_of=hits_of)
     return results[0].means()

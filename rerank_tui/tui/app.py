@@ -1074,10 +1074,15 @@ class RerankApp(App[None]):
                 self._show_instruction()
 
         ready = self.reranker if self.reranker_state == "ready" else None
+        hits_of, name = None, "bm25"
+        if self.index is not None and self.recall.current != "bm25" and self.recall.ready():
+            recall, id_of = self._query_set_recall(), self.workspace.query_set().id_of
+            hits_of = lambda qid, text, k: recall(id_of(text), text, k)  # noqa: E731  (a run is keyed by the set's ids)
+            name = self.recall.short().lower()
         self.push_screen(
             TriesScreen(
                 self.workspace, self.index, ready, self.options.rerank_depth, self.search.query,
-                reranker_state=self.reranker_state,
+                reranker_state=self.reranker_state, hits_of=hits_of, recall_name=name,
             ),
             picked,
         )

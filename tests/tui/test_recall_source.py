@@ -181,3 +181,28 @@ async def test_the_query_set_ranks_with_the_source_and_its_snapshot_records_it(m
         assert recall["kind"] == "dense" and recall["embedder"]["dims"] == app.recall.dense.embedder.dims
         assert describe_recall(snapshot.config) == f"dense {tiny_bert.name}"  # the model folder's name
         assert [d for d, _ in snapshot.run["2"]] == nearest(tiny_bert, index, "worker seed")
+
+
+async def test_the_tries_screen_scores_over_the_current_source(make_app, tiny_bert):
+    from rerank_tui.session.evaluation import evaluate
+    from rerank_tui.session.scoreboard import BOARD_METRICS, labeled_queries
+    from rerank_tui.tui.screens.tries import TriesScreen
+
+    app = make_app(reranker=None, recall=RecallChoice.of(embedder_name="tiny-bert", initial="dense"),
+                   make_dense=dense_factory(tiny_bert))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        index = app.index.index
+        first = nearest(tiny_bert, index, "worker seed")[2]
+        app.workspace.labels.set("worker seed", first, 3, "")
+        app.workspace.labels.flush()
+        await pilot.press("ctrl+b")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TriesScreen) and screen.recall_name == "dense"
+        queries, qrels = labeled_queries(app.workspace.labels)
+        dense_hits = lambda qid, text, k: app.recall.search(index, text, k, kind="dense").hits  # noqa: E731
+        [want] = evaluate(index, queries, qrels, [], reranker=None, metrics=list(BOARD_METRICS), depth=100, hits_of=dense_hits)
+        assert screen.bm25 == want.means()
+        bm25_only = evaluate(index, queries, qrels, [], reranker=None, metrics=list(BOARD_METRICS), depth=100)[0].means()
+        assert screen.bm25 != bm25_only  # the dense ranking puts the judged passage elsewhere than BM25 does

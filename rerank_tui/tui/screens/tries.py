@@ -57,11 +57,13 @@ class TriesScreen(ModalScreen[str | None]):
         Binding("enter", "use", "Use this instruction"),
     ]
 
-    def __init__(self, workspace, index, reranker, rerank_depth: int, query: str, reranker_state: str | None = None) -> None:
+    def __init__(self, workspace, index, reranker, rerank_depth: int, query: str, reranker_state: str | None = None,
+                 hits_of=None, recall_name: str = "bm25") -> None:
         super().__init__()
         self.workspace, self.index, self.reranker = workspace, index, reranker
         self.reranker_state = reranker_state or ("ready" if reranker is not None else "loading")
         self.rerank_depth, self.search_query = rerank_depth, query
+        self.hits_of, self.recall_name = hits_of, recall_name  # the app's recall source: (query id, text, k) → hits
         self.entries: list[Entry] = []
         self.marked: list[str] = []
         self.bm25: dict[str, float] = {}
@@ -109,7 +111,7 @@ class TriesScreen(ModalScreen[str | None]):
         table = self.query_one(DataTable)
         table.clear()
         if self.bm25:
-            table.add_row(Text(""), Text("bm25", style="dim"), *[_number(self.bm25.get(m), style="dim") for m in BOARD_METRICS],
+            table.add_row(Text(""), Text(self.recall_name, style="dim"), *[_number(self.bm25.get(m), style="dim") for m in BOARD_METRICS],
                           Text(""), Text("(no reranking)", style="dim"), key=BM25_KEY)
         for e in self.entries:
             name = Text(one_line(e.name, 80), style="bold" if e.source == "preset" else "", no_wrap=True)
@@ -128,7 +130,7 @@ class TriesScreen(ModalScreen[str | None]):
         entry = next((e for e in self.entries if e.name == key), None)
         shown = Text()
         if key == BM25_KEY:
-            shown.append("bm25: BM25 alone, no reranker and no instruction", style="dim")
+            shown.append(f"{self.recall_name}: the recall source alone, no reranker and no instruction", style="dim")
         elif entry is not None:
             shown.append(f"{one_line(entry.name, 80)} ({entry.source}): ", style="bold")
             shown.append(cut_long_lines(entry.instruction))
@@ -147,14 +149,14 @@ class TriesScreen(ModalScreen[str | None]):
 
         bm25 = score_entries(
             self.index.index, self.reranker, self.workspace.labels, self.entries,
-            rerank_depth=self.rerank_depth, progress=progress, cancel=lambda: worker.is_cancelled,
+            rerank_depth=self.rerank_depth, progress=progress, cancel=lambda: worker.is_cancelled, hits_of=self.hits_of,
         )
         self.app.call_from_thread(self._scored, bm25)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="scoreboard")
     def score_bm25(self) -> None:
         """BM25's row alone: the reranker is off, loading or failed."""
-        bm25 = bm25_means(self.index.index, self.workspace.labels, depth=max(100, self.rerank_depth))
+        bm25 = bm25_means(self.index.index, self.workspace.labels, depth=max(100, self.rerank_depth), hits_of=self.hits_of)
         self.app.call_from_thread(self._bm25_scored, bm25)
 
     def _status(self, text: str) -> None:
@@ -209,7 +211,8 @@ class TriesScreen(ModalScreen[str | None]):
             self.app.notify("type a query (and wait for the reranker) to compare on it")
             return
         a, b = (next(e for e in self.entries if e.name == n) for n in self.marked)
-        hits = self.index.index.search(self.search_query, self.rerank_depth)
+        hits = (self.hits_of("", self.search_query, self.rerank_depth) if self.hits_of is not None
+                else self.index.index.search(self.search_query, self.rerank_depth))
         self.app.push_screen(CompareScreen(a, b, self.search_query, hits, self.reranker))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -355,6 +355,8 @@ class HttpReranker(BaseReranker):
             if api != TEI and self.plain:
                 payload["top_n"] = len(documents)  # every server's default is all, but not every server's docs say so
             answer = self._request("POST", url, payload)
+            if answer.status_code in (404, 422) and (url, api) != (self.rerank_url, self._api):
+                continue  # another request found the route or the shape while this one was out: use them
             if not self._settled:
                 if answer.status_code == 404 and not _names_a_model(answer):
                     position = self._routes.index(url)

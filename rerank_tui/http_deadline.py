@@ -2,7 +2,8 @@
 TLS trust and proxies.
 
 Shared by the reranker's and the embedder's HTTP backends (rerank/http_backend.py,
-embed/_http.py), which may not import each other. A caller sets `deadline_local.deadline`
+embed/http_backend.py), which may not import each other: `DeadlineClient` is the one request
+loop (deadline, retries, Retry-After, body cap) both use, with their own words in its errors. A caller sets `deadline_local.deadline`
 (a `time.monotonic()` value) around a request; every connect, read and write of the
 transport from `deadline_transport()` is then capped at what is left of it.
 
@@ -16,12 +17,16 @@ loopback host (127.0.0.0/8, ::1, localhost) is never proxied (`proxy_for`).
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
+import random
 import ssl
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -279,3 +284,177 @@ def connection_reason(error: Exception) -> str:
     if is_certificate_error(error):
         return f"its TLS certificate is not trusted ({text})"
     return text
+
+
+# -- the client both HTTP backends use ----------------------------------------------------------
+
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole response, read within the deadline."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> object:
+        return json.loads(self.content)
+
+
+class DeadlinePassed(Exception):
+    """The request's deadline passed before a try or between two reads of its body."""
+
+
+class DeadlineClient:
+    """`request(method, url, payload)` → `Answer` (any status but a retried one), or raises
+    `error` (the backend's server error) when the server cannot be reached, or is too slow,
+    within `timeout`: one deadline for a whole request (connecting, every read, all retries and
+    the waits between them). Connection errors, timeouts, 429 and 5xx are retried a bounded
+    number of times, waiting what `Retry-After` asks or a jittered exponential backoff, never
+    past the deadline; an untrusted certificate is not retried when `certificate_hint` is
+    given. The API key is read from the environment variable `api_key_env`. The words of the
+    errors are the backend's: `what` ("rerank server"), `hint()` (how to start or fix the
+    server), `timeout_option` ("--timeout"), `too_big_hint`."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        api_key_env: str,
+        max_body_bytes: int,
+        error: type[Exception],
+        what: str,
+        hint: Callable[[], str],
+        timeout_option: str = "the timeout",
+        too_big_hint: str = "",
+        certificate_hint: str | None = None,
+        connect_timeout: float = 5.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        backoff_max: float = 8.0,
+        ca_bundle: str | Path | None = None,
+        limits: httpx.Limits | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self.timeout = float(timeout)
+        self.connect_timeout = connect_timeout
+        self.retries = max(0, retries)
+        self.backoff, self.backoff_max = backoff, backoff_max
+        self.api_key_env, self.max_body_bytes = api_key_env, max_body_bytes
+        self.error, self.what, self.hint = error, what, hint
+        self.timeout_option, self.too_big_hint, self.certificate_hint = timeout_option, too_big_hint, certificate_hint
+        headers = {"Accept": "application/json"}
+        key = os.environ.get(api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self._client = deadline_client(headers, ca_bundle=ca_bundle, limits=limits, transport=transport)
+
+    def request(self, method: str, url: str, payload: dict | None = None) -> Answer:
+        deadline = time.monotonic() + self.timeout
+        tries = 0
+        while True:
+            tries += 1
+            retry_after_s = None
+            try:
+                answer = self._attempt(method, url, payload, deadline)
+            except (httpx.TransportError, DeadlinePassed) as error:  # refused, reset, timed out
+                failure: Answer | Exception = error
+                if self.certificate_hint is not None and is_certificate_error(error):
+                    return self._give_up(failure, url, tries, None)  # retrying cannot make a certificate trusted
+            else:
+                if answer.status_code not in RETRY_STATUS:
+                    return answer
+                failure = answer
+                retry_after_s = retry_after(answer.headers.get("retry-after"))
+            cap = min(self.backoff * 2 ** (tries - 1), self.backoff_max)
+            wait_s = retry_after_s if retry_after_s is not None else random.uniform(0, cap)  # full jitter
+            left = deadline - time.monotonic()
+            if tries > self.retries or wait_s >= left:
+                if isinstance(failure, Answer) and retry_after_s is not None and retry_after_s >= left and tries <= self.retries:
+                    raise self.error(
+                        f"the {self.what} at {url} answered HTTP {failure.status_code} and asked to retry "
+                        f"in {retry_after_s:g} s, past the {self.timeout:g} s deadline ({_attempts(tries)})",
+                        f"the server is overloaded: try again later or raise {self.timeout_option}",
+                    )
+                return self._give_up(failure, url, tries, left)
+            time.sleep(wait_s)
+
+    def _attempt(self, method: str, url: str, payload: dict | None, deadline: float) -> Answer:
+        """One try, streamed, with every socket operation capped to the time left."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed
+        timeout = httpx.Timeout(left, connect=min(self.connect_timeout, left))
+        deadline_local.deadline = deadline
+        try:
+            with self._client.stream(method, url, json=payload, timeout=timeout) as response:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > self.max_body_bytes:
+                    raise self._too_big(url)
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self.max_body_bytes:
+                        raise self._too_big(url)
+                    if time.monotonic() >= deadline:
+                        raise DeadlinePassed
+                return Answer(response.status_code, response.headers, bytes(body))
+        finally:
+            deadline_local.deadline = None
+
+    def _give_up(self, failure, url: str, tries: int, left: float | None) -> Answer:
+        """The error for the last failure (an answer is returned for the caller to report)."""
+        if isinstance(failure, Answer):
+            return failure
+        if isinstance(failure, (httpx.TimeoutException, DeadlinePassed)):
+            raise self.error(
+                f"the {self.what} at {url} did not answer within {self.timeout:g} s ({_attempts(tries)})",
+                f"is it overloaded or still starting? raise {self.timeout_option} or check the server log",
+            ) from failure
+        if self.certificate_hint is not None and is_certificate_error(failure):
+            raise self.error(f"cannot reach the {self.what} at {url}: {connection_reason(failure)}", self.certificate_hint) from failure
+        if isinstance(failure, httpx.ConnectError):
+            raise self.error(f"cannot reach the {self.what} at {url}: {connection_reason(failure)}", self.hint()) from failure
+        raise self.error(  # connection reset, broken protocol
+            f"the {self.what} at {url} broke the connection: {connection_reason(failure)}", self.hint()
+        ) from failure
+
+    def _too_big(self, url: str) -> Exception:
+        return self.error(
+            f"the {self.what} at {url} sent an answer larger than {self.max_body_bytes // 2**20} MiB",
+            self.too_big_hint + self.hint(),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _attempts(tries: int) -> str:
+    return f"{tries} {'try' if tries == 1 else 'tries'}"
+
+
+def error_message(answer: Answer) -> str | None:
+    """The message of an OpenAI-style (or TEI-style) error body, if it is one."""
+    try:
+        data = answer.json()
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error", data.get("detail"))
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message)[:200] if message else None
+
+
+def snippet(answer: Answer) -> str:
+    """The start of an answer's body, on one line, quoted: for error messages."""
+    text = " ".join(answer.text.split())
+    return repr(text[:100] + ("…" if len(text) > 100 else ""))

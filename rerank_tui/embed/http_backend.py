@@ -26,7 +26,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from ._http import Answer, DeadlineClient, error_message, snippet
+from rerank_tui.http_deadline import Answer, DeadlineClient, error_message, snippet
+
 from .base import DEFAULT_QUERY_INSTRUCTION, INSTRUCT, PROMPT, QUERY_STYLES, BaseEmbedder, instruct_task
 from .errors import EmbedServerError
 from .st_config import read_st_settings
@@ -85,7 +86,10 @@ class HttpEmbedder(BaseEmbedder):
             backoff_max=backoff_max,
             api_key_env=api_key_env,
             max_body_bytes=MAX_BODY_BYTES,
-            server_hint=_SERVER_HINT,
+            error=EmbedServerError,
+            what="embedding server",
+            hint=lambda: _SERVER_HINT,
+            too_big_hint="lower the batch size, or check the URL: ",
             transport=transport,
         )
         self.timeout = self._http.timeout

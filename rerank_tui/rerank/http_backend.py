@@ -48,26 +48,15 @@ applies (TEI is asked to truncate).
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import random
 import threading
-import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from rerank_tui.http_deadline import CABundleError
-from rerank_tui.http_deadline import capped as _capped  # noqa: F401 (the shared deadline plumbing)
-from rerank_tui.http_deadline import connection_reason as _reason
-from rerank_tui.http_deadline import deadline_client as _deadline_client
-from rerank_tui.http_deadline import deadline_local as _local
-from rerank_tui.http_deadline import is_certificate_error as _is_certificate_error
-from rerank_tui.http_deadline import retry_after as _retry_after
+from rerank_tui.http_deadline import Answer, CABundleError, DeadlineClient, error_message, snippet
 
 from .base import _POLL_S, BaseReranker, Call
 from .errors import RerankCancelled, RerankServerError
@@ -78,7 +67,6 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_CONCURRENCY = 4
 SERVER_KINDS = ("auto", "qwen3", "plain")
 MAX_BODY_BYTES = 64 * 2**20  # a rerank answer is a few KiB; anything near this is not one
-_RETRY_STATUS = {429, 500, 502, 503, 504}
 _SERVER_HINT = (
     "start one with `python -m vllm.entrypoints.openai.api_server --model M --runner pooling "
     "--hf-overrides '{\"architectures\":[\"Qwen3ForSequenceClassification\"],"
@@ -129,25 +117,19 @@ class HttpReranker(BaseReranker):
         self.max_length = max_length
         self.batch_size = max(1, batch_size)
         self.concurrency = concurrency
-        self.retries = max(0, retries)
-        self.backoff = backoff
-        self.backoff_max = backoff_max
-        self.timeout = float(timeout)
-        self.connect_timeout = connect_timeout
-        headers = {"Accept": "application/json"}
-        key = os.environ.get(api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
         self.api_key_env = api_key_env
         try:
-            self._client = _deadline_client(
-                headers,
-                ca_bundle=ca_bundle,
+            self._http = DeadlineClient(
+                timeout=timeout, connect_timeout=connect_timeout, retries=retries, backoff=backoff, backoff_max=backoff_max,
+                api_key_env=api_key_env, max_body_bytes=MAX_BODY_BYTES, error=RerankServerError, what="rerank server",
+                hint=self._hint, timeout_option="--timeout", too_big_hint="is --url a rerank server? ",
+                certificate_hint=_TLS_HINT, ca_bundle=ca_bundle,
                 limits=httpx.Limits(max_connections=max(100, concurrency), max_keepalive_connections=max(20, concurrency)),
                 transport=transport,
             )
         except CABundleError as error:
             raise RerankServerError(str(error), "pass a PEM file of the CA that signed the server's certificate") from None
+        self.timeout = self._http.timeout
         self._slots = threading.BoundedSemaphore(concurrency)  # requests in flight, all calls together
         self._pool: ThreadPoolExecutor | None = None  # one call's batches, made on first need
         self._pool_lock = threading.Lock()
@@ -194,91 +176,14 @@ class HttpReranker(BaseReranker):
         return "plain" if any(word in name for word in _PLAIN_MODEL_WORDS) else "qwen3"
 
     # -- requests -----------------------------------------------------------------------------
-    def _request(self, method: str, url: str, payload: dict | None = None) -> _Answer:
-        """One call within `timeout` seconds in all, with bounded retries on connection
-        errors, timeouts, 429 and 5xx."""
-        deadline = time.monotonic() + self.timeout
-        tries = 0
-        while True:
-            tries += 1
-            retry_after = None
-            try:
-                answer = self._attempt(method, url, payload, deadline)
-            except (httpx.TransportError, _DeadlinePassed) as error:  # refused, reset, timed out
-                failure: _Answer | Exception = error
-                if _is_certificate_error(error):  # retrying cannot make a certificate trusted
-                    return self._give_up(failure, url, tries, None, 0.0)
-            else:
-                if answer.status_code not in _RETRY_STATUS:
-                    return answer
-                failure = answer
-                retry_after = _retry_after(answer.headers.get("retry-after"))
-            cap = min(self.backoff * 2 ** (tries - 1), self.backoff_max)
-            wait_s = retry_after if retry_after is not None else random.uniform(0, cap)  # full jitter
-            left = deadline - time.monotonic()
-            if tries > self.retries or wait_s >= left:
-                return self._give_up(failure, url, tries, retry_after, left)
-            time.sleep(wait_s)
-
-    def _attempt(self, method: str, url: str, payload: dict | None, deadline: float) -> _Answer:
-        """One try, streamed, with every socket operation capped to the time left."""
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise _DeadlinePassed
-        timeout = httpx.Timeout(left, connect=min(self.connect_timeout, left))
-        _local.deadline = deadline
-        try:
-            with self._client.stream(method, url, json=payload, timeout=timeout) as response:
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                    raise self._too_big(url)
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > MAX_BODY_BYTES:
-                        raise self._too_big(url)
-                    if time.monotonic() >= deadline:
-                        raise _DeadlinePassed
-                return _Answer(response.status_code, response.headers, bytes(body))
-        finally:
-            _local.deadline = None
-
-    def _give_up(self, failure, url: str, tries: int, retry_after: float | None, left: float) -> _Answer:
-        """The error for the last failure (an answer is returned for `_json` to report)."""
-        attempts = f"{tries} {'try' if tries == 1 else 'tries'}"
-        if isinstance(failure, _Answer):
-            if retry_after is not None and retry_after >= left and tries <= self.retries:
-                raise RerankServerError(
-                    f"the rerank server at {url} answered HTTP {failure.status_code} and asked to retry "
-                    f"in {retry_after:g} s, past the {self.timeout:g} s deadline ({attempts})",
-                    "the server is overloaded: try again later or raise --timeout",
-                )
-            return failure
-        if isinstance(failure, (httpx.TimeoutException, _DeadlinePassed)):
-            raise RerankServerError(
-                f"the rerank server at {url} did not answer within {self.timeout:g} s ({attempts})",
-                "is it overloaded or still starting? raise --timeout or check the server log",
-            ) from failure
-        if _is_certificate_error(failure):
-            raise RerankServerError(f"cannot reach the rerank server at {url}: {_reason(failure)}", _TLS_HINT) from failure
-        if isinstance(failure, httpx.ConnectError):
-            raise RerankServerError(
-                f"cannot reach the rerank server at {url}: {_reason(failure)}", self._hint()
-            ) from failure
-        raise RerankServerError(  # connection reset, broken protocol
-            f"the rerank server at {url} broke the connection: {_reason(failure)}", self._hint()
-        ) from failure
+    def _request(self, method: str, url: str, payload: dict | None = None) -> Answer:
+        """One call within `timeout` seconds in all, with bounded retries (`DeadlineClient`)."""
+        return self._http.request(method, url, payload)
 
     def _hint(self) -> str:
         return _PLAIN_HINT if getattr(self, "plain", False) else _SERVER_HINT
 
-    def _too_big(self, url: str) -> RerankServerError:
-        return RerankServerError(
-            f"the rerank server at {url} sent an answer larger than {MAX_BODY_BYTES // 2**20} MiB",
-            "is --url a rerank server? " + self._hint(),
-        )
-
-    def _json(self, response: _Answer, url: str) -> Any:  # parsed JSON: read under try/except
+    def _json(self, response: Answer, url: str) -> Any:  # parsed JSON: read under try/except
         status = response.status_code
         if status in (401, 403):
             raise RerankServerError(
@@ -286,7 +191,7 @@ class HttpReranker(BaseReranker):
                 f"set the API key in ${self.api_key_env}",
             )
         if status == 404:
-            detail = _error_message(response)
+            detail = error_message(response)
             if detail and "model" in detail.lower():  # vLLM: "The model `x` does not exist."
                 raise RerankServerError(
                     f"the rerank server at {url} answered 404: {detail}",
@@ -300,12 +205,12 @@ class HttpReranker(BaseReranker):
             hint = {429: "the server is overloaded: try again later or raise --timeout"}.get(
                 status, "check the server log" if status >= 500 else "check --model and the server's --max-model-len"
             )
-            raise RerankServerError(f"the rerank server at {url} answered HTTP {status}: {_snippet(response)}", hint)
+            raise RerankServerError(f"the rerank server at {url} answered HTTP {status}: {snippet(response)}", hint)
         try:
             return response.json()
         except (ValueError, RecursionError):
             raise RerankServerError(
-                f"{url} answered something that is not the rerank API (not JSON): {_snippet(response)}",
+                f"{url} answered something that is not the rerank API (not JSON): {snippet(response)}",
                 self._hint(),
             ) from None
 
@@ -339,7 +244,7 @@ class HttpReranker(BaseReranker):
             return data["model_id"]
         return None
 
-    def _post(self, query: str, documents: list[str]) -> tuple[object, _Answer, str]:
+    def _post(self, query: str, documents: list[str]) -> tuple[object, Answer, str]:
         """One batch to the rerank route: the JSON answer, the raw answer and the URL that
         took it. Falls back from `/rerank` to `/v1/rerank` on a 404, and to TEI's shape when
         the server asks for `texts`; both are remembered. Until a first answer settles them,
@@ -494,7 +399,7 @@ class HttpReranker(BaseReranker):
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        self._client.close()
+        self._http.close()
 
 
 def _endpoints(url: str) -> tuple[str, list[str]]:
@@ -521,7 +426,7 @@ def _normalised(base: str) -> str:
     return f"{u.scheme}://{host}{port}{u.path.rstrip('/')}"
 
 
-def _tokens(data: object, answer: _Answer) -> int | None:
+def _tokens(data: object, answer: Answer) -> int | None:
     """Prompt tokens of one answer: `usage.prompt_tokens` (vLLM, Infinity), else
     `usage.total_tokens` (older vLLM, Jina), else TEI's `x-compute-tokens`; None if none."""
     usage = data.get("usage") if isinstance(data, dict) else None
@@ -533,8 +438,8 @@ def _tokens(data: object, answer: _Answer) -> int | None:
     return int(header) if header.isdigit() else None
 
 
-def _names_a_model(answer: _Answer) -> bool:
-    detail = _error_message(answer)
+def _names_a_model(answer: Answer) -> bool:
+    detail = error_message(answer)
     return bool(detail and "model" in detail.lower())
 
 
@@ -555,45 +460,9 @@ def _load_tokenizer(tokenizer: str | Path | None, model: str):
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """A whole response, read within the deadline."""
-
-    status_code: int
-    headers: httpx.Headers
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", errors="replace")
-
-    def json(self) -> object:
-        return json.loads(self.content)
-
-
-class _DeadlinePassed(Exception):
-    """The request's deadline passed before a try or between two reads of its body."""
-
-
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _error_message(response: _Answer) -> str | None:
-    """The message of an OpenAI-style error body, if it is one."""
-    try:
-        data = response.json()
-    except (ValueError, RecursionError):
-        return None
-    error = data.get("error") if isinstance(data, dict) else None
-    message = error.get("message") if isinstance(error, dict) else error
-    return str(message)[:200] if message else None
-
-
-def _snippet(response: _Answer) -> str:
-    text = " ".join(response.text.split())
-    return repr(text[:100] + ("…" if len(text) > 100 else ""))

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from rerank_tui import http_deadline
 from rerank_tui.rerank import RerankServerError, build_reranker
-from rerank_tui.rerank import http_backend
 from rerank_tui.rerank.http_backend import HttpReranker
 
 from .helpers import QUERY, make_documents
@@ -116,7 +116,7 @@ def test_stalled_server_times_out_within_the_one_deadline():
 
 def test_5xx_is_retried_with_jittered_exponential_backoff_then_reported(monkeypatch):
     sleeps = []
-    monkeypatch.setattr(http_backend.time, "sleep", sleeps.append)
+    monkeypatch.setattr(http_deadline.time, "sleep", sleeps.append)
     with LocalServer(lambda *a: (503, "text/plain", b"busy")) as server:
         client = HttpReranker(server.url, "m", retries=3, backoff=0.5, backoff_max=1.5)
         with pytest.raises(RerankServerError) as info:
@@ -127,7 +127,7 @@ def test_5xx_is_retried_with_jittered_exponential_backoff_then_reported(monkeypa
 
 
 def test_a_retry_that_succeeds_is_invisible(monkeypatch, ref):
-    monkeypatch.setattr(http_backend.time, "sleep", lambda s: None)
+    monkeypatch.setattr(http_deadline.time, "sleep", lambda s: None)
     answers = iter([(502, "text/plain", b"bad gateway"), json_answer({"results": [{"index": 0, "relevance_score": 0.75}]})])
     with LocalServer(lambda *a: next(answers)) as server:
         assert HttpReranker(server.url, "m").score(QUERY, ["a"]) == [0.75]

@@ -14,9 +14,11 @@ from email.utils import format_datetime
 
 import pytest
 
+from rerank_tui import http_deadline
 from rerank_tui.rerank import RerankServerError
 from rerank_tui.rerank import http_backend
-from rerank_tui.rerank.http_backend import HttpReranker, _retry_after
+from rerank_tui.http_deadline import retry_after as _retry_after
+from rerank_tui.rerank.http_backend import HttpReranker
 
 from .helpers import QUERY
 from .local_server import LocalServer, json_answer, raw_json, trickle
@@ -78,7 +80,7 @@ def test_a_trickling_server_is_cut_off_at_the_deadline(where):
 def test_retry_after_is_honoured_then_the_retry_succeeds(monkeypatch):
     waits = []
     real_sleep = time.sleep
-    monkeypatch.setattr(http_backend.time, "sleep", lambda s: (waits.append(s), real_sleep(s)))
+    monkeypatch.setattr(http_deadline.time, "sleep", lambda s: (waits.append(s), real_sleep(s)))
     answers = iter([
         (500, "text/plain", b"warming up", {"Retry-After": "1"}),
         json_answer({"results": [{"index": 0, "relevance_score": 0.25}]}),

@@ -65,10 +65,12 @@ def test_ssl_cert_file_is_honoured(https_server, ca, monkeypatch):
 
 
 def test_the_embedders_client_trusts_ssl_cert_file_too(https_server, ca, monkeypatch):
-    from rerank_tui.embed._http import DeadlineClient
+    from rerank_tui.embed.errors import EmbedServerError
+    from rerank_tui.http_deadline import DeadlineClient
 
     monkeypatch.setenv("SSL_CERT_FILE", str(ca.ca_pem))
-    client = DeadlineClient(timeout=5, api_key_env="NO_SUCH_KEY", max_body_bytes=2**20, server_hint="")
+    client = DeadlineClient(timeout=5, api_key_env="NO_SUCH_KEY", max_body_bytes=2**20, error=EmbedServerError,
+                            what="embedding server", hint=str)
     assert client.request("GET", f"{https_server.url}/v1/models").status_code == 200
     client.close()
 

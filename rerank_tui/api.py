@@ -24,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rerank_tui.recall.index import Hit, Index
+from rerank_tui.recall.hit import Hit
+from rerank_tui.recall.index import Index
 from rerank_tui.session.ranking import RerankedHit
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from rerank_tui.safe_text import json_line, one_line
 
 if TYPE_CHECKING:
     from rerank_tui.embed.search import DenseRecall
-    from rerank_tui.recall.index import Hit
+    from rerank_tui.recall.hit import Hit
     from rerank_tui.session.ranking import RerankedHit
 
 
@@ -48,7 +48,7 @@ def clear_progress(progress) -> None:
 def corpus_settings(args):
     """CorpusOptions and BM25Params from the options, or a UserError."""
     from rerank_tui.corpus import CorpusOptions
-    from rerank_tui.recall import BM25Params
+    from rerank_tui.recall.params import BM25Params
 
     if args.max_passage_words < 8:
         raise UserError("--max-passage-words must be at least 8")
@@ -67,20 +67,17 @@ def corpus_settings(args):
 
 def index_opener(args):
     """`open_index` bound to the options (call it with `progress=`); UserError on bad options."""
-    from functools import partial
-
-    from rerank_tui.recall import open_index
-
     options, params = corpus_settings(args)
-    return partial(
-        open_index,
-        args.path,
-        options=options,
-        engine=args.engine,
-        params=params,
-        rebuild=args.rebuild,
-        use_cache=not args.no_cache,
-    )
+
+    def opener(**kwargs):
+        from rerank_tui.recall.store import open_index  # numpy and the readers: not before the app's first frame
+
+        return open_index(
+            args.path, options=options, engine=args.engine, params=params,
+            rebuild=args.rebuild, use_cache=not args.no_cache, **kwargs,
+        )
+
+    return opener
 
 
 def open_from_args(args):

@@ -53,7 +53,39 @@ def cmd_tui(args) -> int:
         app.run()
     finally:
         workspace.close()  # the last labels' writes, if any are still on their way
-    return 0
+    return leave_now(0, busy=app.executor.busy())
+
+
+HEAVY_MODULES = ("torch", "transformers", "vllm", "sentence_transformers")
+
+
+def leave_now(code: int, *, busy: bool) -> int:
+    """Exit at once once the app has closed and the workspace is saved.
+
+    A worker still running (a model load, a rerank batch, an embedding batch) is abandoned,
+    not joined, and with torch or vLLM loaded the interpreter's own shutdown (freeing
+    modules, their exit hooks) takes a second or more: then the process ends here with
+    `os._exit`, after flushing the standard streams and signalling child processes (vLLM's
+    engine cores) to stop. Otherwise it returns `code` for a normal exit.
+    """
+    import os
+    import sys
+
+    if not busy and not any(name in sys.modules for name in HEAVY_MODULES):
+        return code
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        try:
+            child.terminate()
+        except Exception:  # noqa: BLE001 - leaving anyway
+            pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed terminal
+            pass
+    os._exit(code)
 
 
 def recall_sources(args):

@@ -29,7 +29,7 @@ class Seconds(argparse.Action):
 
 
 def add_corpus_options(p: argparse.ArgumentParser) -> None:
-    from rerank_tui.recall.engines import ENGINES, METHODS
+    from rerank_tui.recall.params import ENGINES, METHODS
 
     p.add_argument("path", help="a folder, a JSONL file (id, title, text) or a BEIR folder")
     g = p.add_argument_group("corpus and BM25")

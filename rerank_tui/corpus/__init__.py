@@ -6,20 +6,50 @@ rules, as git applies them), `sniff` (text or binary, gzipped names), `decode` (
 (folder and JSONL readers, gzip), `loader` (the entry points below), `model` (data types).
 """
 
-from rerank_tui.corpus.loader import corpus_fingerprint, detect_kind, load_corpus
-from rerank_tui.corpus.model import SKIP_REASONS, Corpus, CorpusError, CorpusOptions, Skipped
-from rerank_tui.corpus.passage import Passage
-from rerank_tui.corpus.walk import encode_path
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+# name → module: imported on first use, so that `rerank_tui.corpus.passage` alone (what the
+# app's first frame needs) does not pull in the readers, pathspec and the HTML parser.
+_EXPORTS = {
+    "corpus_fingerprint": "loader",
+    "detect_kind": "loader",
+    "load_corpus": "loader",
+    "SKIP_REASONS": "model",
+    "Corpus": "model",
+    "CorpusError": "model",
+    "CorpusOptions": "model",
+    "Skipped": "model",
+    "Passage": "passage",
+    "encode_path": "walk",
+}
+
+if TYPE_CHECKING:
+    from rerank_tui.corpus.loader import corpus_fingerprint, detect_kind, load_corpus
+    from rerank_tui.corpus.model import SKIP_REASONS, Corpus, CorpusError, CorpusOptions, Skipped
+    from rerank_tui.corpus.passage import Passage
+    from rerank_tui.corpus.walk import encode_path
 
 __all__ = [
-    "SKIP_REASONS",
     "Corpus",
     "CorpusError",
     "CorpusOptions",
     "Passage",
+    "SKIP_REASONS",
     "Skipped",
     "corpus_fingerprint",
     "detect_kind",
     "encode_path",
     "load_corpus",
 ]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

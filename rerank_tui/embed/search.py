@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rerank_tui.recall.approximate import DEFAULT_APPROXIMATE_ABOVE
-from rerank_tui.recall.fusion import DEFAULT_RRF_K, linear, rrf
-from rerank_tui.recall.index import Hit
+from rerank_tui.recall.fusion import DEFAULT_RRF_K, FUSION_METHODS, linear, rrf  # noqa: F401 - FUSION_METHODS re-exported
+from rerank_tui.recall.hit import Hit
 
 from .base import Cancel
 from .vectors import CorpusVectors
@@ -29,7 +29,6 @@ from .vectors import CorpusVectors
 if TYPE_CHECKING:
     from rerank_tui.corpus.passage import Passage
 
-FUSION_METHODS = ("rrf", "linear")
 
 
 class DenseRecall:

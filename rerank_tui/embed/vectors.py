@@ -43,7 +43,7 @@ import numpy as np
 
 from rerank_tui.recall.approximate import DEFAULT_APPROXIMATE_ABOVE, ApproximateIndex, use_approximate
 from rerank_tui.recall.dense import DenseIndex
-from rerank_tui.recall.index import index_text
+from rerank_tui.recall.hit import index_text
 
 from .base import Cancel, EmbedStats, raise_if_cancelled
 

@@ -1,21 +1,50 @@
 """BM25 recall: one tokenizer for queries and passages, a persisted index, `search(query, k)`.
 
-Knows nothing of models or the UI.
+Knows nothing of models or the UI. The names below are imported on first use: the app's first
+frame needs `recall.hit` alone, not numpy and the engines.
 """
 
-from rerank_tui.recall.engines import ENGINES, METHODS, BM25Params
-from rerank_tui.recall.index import Hit, Index
-from rerank_tui.recall.store import CorpusStats, OpenedIndex, open_index
-from rerank_tui.recall.tokenize import Tokenizer
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "ENGINES": "engines",
+    "METHODS": "engines",
+    "BM25Params": "engines",
+    "Hit": "hit",
+    "Index": "index",
+    "CorpusStats": "store",
+    "OpenedIndex": "store",
+    "open_index": "store",
+    "Tokenizer": "tokenize",
+}
+
+if TYPE_CHECKING:
+    from rerank_tui.recall.engines import ENGINES, METHODS, BM25Params
+    from rerank_tui.recall.hit import Hit
+    from rerank_tui.recall.index import Index
+    from rerank_tui.recall.store import CorpusStats, OpenedIndex, open_index
+    from rerank_tui.recall.tokenize import Tokenizer
 
 __all__ = [
-    "ENGINES",
-    "METHODS",
     "BM25Params",
     "CorpusStats",
+    "ENGINES",
     "Hit",
     "Index",
+    "METHODS",
     "OpenedIndex",
     "Tokenizer",
     "open_index",
 ]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

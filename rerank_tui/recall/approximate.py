@@ -30,8 +30,8 @@ from typing import cast
 import numpy as np
 
 from .dense import DenseIndex, query_vector_of, top_k
+from .params import DEFAULT_APPROXIMATE_ABOVE  # noqa: F401 - re-exported
 
-DEFAULT_APPROXIMATE_ABOVE = 500_000  # rows; see `use_approximate`
 DEFAULT_NPROBE = 32
 DEFAULT_OVERSAMPLE = 4
 MIN_CANDIDATES = 256

@@ -27,6 +27,7 @@ from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)  # a document's id: whatever the runs name documents by
 Run = Sequence[tuple[K, float]]
+FUSION_METHODS = ("rrf", "linear")
 DEFAULT_RRF_K = 60
 
 

@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from rerank_tui.corpus.passage import Passage
+from rerank_tui.recall.hit import Hit, index_text, passage_ids  # noqa: F401 - re-exported
 from rerank_tui.recall.engines import BM25Params, Engine, build_engine
 from rerank_tui.recall.tokenize import Tokenizer
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    rank: int  # 1-based
-    score: float
-    index: int  # position of the passage in `Index.passages`
-    passage: Passage
-
-
-def index_text(passage: Passage) -> str:
-    """What BM25 sees of a passage: its title (file name + headings, or doc title) and text."""
-    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
-
-
-def passage_ids(passages: Sequence[Passage]) -> list[str]:
-    """The passages' ids in order; a stored sequence gives them without reading its texts."""
-    ids = getattr(passages, "ids", None)
-    return list(ids()) if callable(ids) else [p.id for p in passages]
 
 
 class Index:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rerank_tui.recall.index import Hit, Index
+from rerank_tui.recall.hit import Hit
 from rerank_tui.rerank.base import Cancel, RankRequest, Reranker, rank_many
 from rerank_tui.session.metrics import Qrels, Run, aggregate, paired_p_value, per_query
 from rerank_tui.session.ranking import RerankedHit, bm25_run, document_text, run_scores
+
+if TYPE_CHECKING:
+    from rerank_tui.recall.index import Index
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from rerank_tui.recall.index import Hit
+from rerank_tui.recall.hit import Hit
 from rerank_tui.session.ranking import RerankedHit
 
 POOL_DEPTH = 10

@@ -20,7 +20,6 @@ import math
 from collections.abc import Iterable
 from functools import lru_cache
 
-import ir_measures
 
 DEFAULT_METRICS = ("nDCG@5", "nDCG@10", "AP@10", "RR@10", "P@5", "R@100")
 MAX_METRIC_CHARS = 200
@@ -40,6 +39,8 @@ def _examples() -> str:
 @lru_cache(maxsize=512)
 def measure_of(name: str):
     """The ir-measures measure `name` parses to, with its parameters checked (MetricError)."""
+    import ir_measures  # imported when a metric is computed: not before the first frame
+
     if not isinstance(name, str) or not name.strip():
         raise MetricError(f"a metric name is empty (examples: {_examples()})")
     if len(name) > MAX_METRIC_CHARS:
@@ -79,6 +80,8 @@ def _check_params(name: str, measure) -> None:
 @lru_cache(maxsize=1)
 def _pipeline():
     """ir-measures' default providers, then any other it knows (trectools…), first that can."""
+    import ir_measures  # imported when a metric is computed: not before the first frame
+
     from ir_measures.providers import FallbackProvider, registry
 
     default = list(ir_measures.DefaultPipeline.providers)
@@ -130,6 +133,8 @@ def per_query(qrels: Qrels, run: Run, metrics: Iterable[str]) -> dict[str, dict[
 
     ir-measures sees the queries as 1, 2, 3…: some providers (gdeval: ERR, `nDCG(dcg=…)`)
     take only numeric query ids."""
+    import ir_measures  # imported when a metric is computed: not before the first frame
+
     names = list(dict.fromkeys(metrics))
     by_name = {name: measure_of(name) for name in names}
     values = {name: {q: float(measure.DEFAULT) for q in qrels} for name, measure in by_name.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rerank_tui.recall.index import Hit
+from rerank_tui.recall.hit import Hit
 from rerank_tui.session.labels import Label
 from rerank_tui.session.metrics import per_query
 from rerank_tui.session.ranking import RerankedHit, run_scores

@@ -20,7 +20,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rerank_tui.recall.index import Hit, Index
+from rerank_tui.recall.hit import Hit
 from rerank_tui.rerank.base import Cancel, Reranker
 from rerank_tui.rerank.errors import RerankCancelled
 from rerank_tui.session.label_model import Label
@@ -30,6 +30,7 @@ from rerank_tui.session.query_set import QueryEntry
 from rerank_tui.session.ranking import RerankedHit, bm25_run, cached_rerank_hits, rerank_many_hits, run_scores
 
 if TYPE_CHECKING:
+    from rerank_tui.recall.index import Index
     from _typeshed import SupportsRichComparison
 
 ROW_METRIC = "nDCG@10"

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from dataclasses import dataclass
 
-from rerank_tui.recall.index import Hit, index_text
+from rerank_tui.recall.hit import Hit, index_text
 from rerank_tui.rerank.base import Cancel, OnWait, Reranker, RerankStats
 
 

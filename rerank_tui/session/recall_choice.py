@@ -26,8 +26,11 @@ from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
 
-from rerank_tui.recall.index import Hit, Index
+from rerank_tui.recall.hit import Hit
 from rerank_tui.safe_text import one_line
+
+if TYPE_CHECKING:
+    from rerank_tui.recall.index import Index
 
 if TYPE_CHECKING:  # the embed layer is imported on the first dense search, not before the first frame
     import numpy as np

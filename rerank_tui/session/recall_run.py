@@ -24,6 +24,8 @@ connecting to it: its run file gives each query its candidates.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import os
 import re
 import stat
@@ -31,7 +33,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rerank_tui.recall.index import Hit, Index, passage_ids
+from rerank_tui.recall.hit import Hit, passage_ids
 from rerank_tui.session.judgment_readers import (
     MAX_IMPORT_BYTES,
     STDIN,
@@ -42,6 +44,9 @@ from rerank_tui.session.judgment_readers import (
     input_name,
     open_text,
 )
+
+if TYPE_CHECKING:
+    from rerank_tui.recall.index import Index
 
 MAX_RUN_BYTES = MAX_IMPORT_BYTES  # 256 MiB: ~5 million lines of a typical run
 MAX_RUN_ROWS = 2_000_000  # rows kept (of the queries wanted): well under 1 GB in memory

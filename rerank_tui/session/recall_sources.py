@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from rerank_tui.embed.search import FUSION_METHODS, DenseRecall, fuse_hits
-from rerank_tui.embed.vectors import embed_corpus
-from rerank_tui.recall.approximate import DEFAULT_APPROXIMATE_ABOVE
-from rerank_tui.recall.index import Hit, Index
+from rerank_tui.recall.fusion import FUSION_METHODS
+from rerank_tui.recall.params import DEFAULT_APPROXIMATE_ABOVE
+from rerank_tui.recall.hit import Hit
+
+if TYPE_CHECKING:
+    from rerank_tui.embed.search import DenseRecall
+    from rerank_tui.recall.index import Index
 
 RECALL_KINDS = ("bm25", "dense", "hybrid")
 FUSION_DEPTH = 100  # each side's depth before fusing
@@ -58,6 +61,9 @@ def dense_recall(
     """The corpus's vectors (cached; only new or changed passages are embedded) behind a search:
     exact, or with more passages than `approximate_above` (0 or None: always exact) an
     approximate index kept in the cache beside the vectors (built on first use)."""
+    from rerank_tui.embed.search import DenseRecall
+    from rerank_tui.embed.vectors import embed_corpus
+
     vectors = embed_corpus(index.passages, embedder, corpus=corpus, progress=progress, cancel=cancel)
     dense = DenseRecall(embedder, index.passages, vectors, approximate_above=approximate_above, cancel=cancel)
     dense.vectors = vectors  # what was reused and what embedded, for reports
@@ -75,6 +81,8 @@ def hits_function(
     if kind == "dense":
         return lambda qid, text, k: dense.search(text, k, instruction=instruction)
     if kind == "hybrid":
+
+        from rerank_tui.embed.search import fuse_hits
 
         def hybrid(qid: str, text: str, k: int) -> list[Hit]:
             depth = max(k, FUSION_DEPTH)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rerank_tui.recall.index import Index
 from rerank_tui.rerank.base import Cancel, Reranker
 from rerank_tui.session.evaluation import evaluate
 from rerank_tui.session.query_set import QuerySet, query_id
 from rerank_tui.session.labels import LabelStore
 from rerank_tui.session.presets import PresetStore
 from rerank_tui.session.tries import TryLog
+
+if TYPE_CHECKING:
+    from rerank_tui.recall.index import Index
 
 BOARD_METRICS = ("nDCG@10", "AP@10", "RR@10", "P@5")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rerank_tui.recall.index import Hit
+from rerank_tui.recall.hit import Hit
 from rerank_tui.rerank.base import RerankStats
 from rerank_tui.session.labels import Label
 from rerank_tui.session.ranking import RerankedHit

@@ -15,6 +15,7 @@ status line says "saved" when the label writer's `LabelsSaved` arrives.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable
@@ -30,8 +31,7 @@ from textual.reactive import var
 from textual.widgets import Footer, Input, Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from rerank_tui.recall.index import Hit
-from rerank_tui.recall.store import OpenedIndex
+from rerank_tui.recall.hit import Hit
 from rerank_tui.rerank.base import Reranker, RerankStats
 from rerank_tui.rerank.errors import RerankCancelled, RerankerError
 from rerank_tui.safe_text import one_line
@@ -43,6 +43,7 @@ from rerank_tui.session.search import LabelChange, SearchError, SearchState
 from rerank_tui.session.workspace import Workspace
 from rerank_tui.tui.bindings import APP_BINDINGS
 from rerank_tui.tui.commands import RerankCommands
+from rerank_tui.tui.daemon_executor import DaemonExecutor
 from rerank_tui.session.recall_choice import RecallChoice
 from rerank_tui.tui.messages import (
     Bm25Ready,
@@ -57,15 +58,15 @@ from rerank_tui.tui.messages import (
     RunReady,
 )
 from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
-from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
-from rerank_tui.tui.screens.tries import TriesScreen
 from rerank_tui.tui.widgets.preview import Preview
 from rerank_tui.tui.widgets.query_input import QueryInput
 from rerank_tui.tui.widgets.results import ResultsPane, ResultsTable
 
 if TYPE_CHECKING:
     from textual.timer import Timer
+
+    from rerank_tui.recall.store import OpenedIndex
 
     from rerank_tui.tui.screens.query_set import OpenQuery
 
@@ -120,6 +121,7 @@ class RerankApp(App[None]):
     def __init__(self, options: AppOptions) -> None:
         super().__init__()
         self.options = options
+        self.executor = DaemonExecutor()  # the thread workers' threads (see on_load)
         self.workspace = options.workspace
         self.search = SearchState.start(options.workspace, options.instruction, options.preset)
         self.index: OpenedIndex | None = None
@@ -156,6 +158,10 @@ class RerankApp(App[None]):
         yield Static("", id="status", markup=False)
         yield Footer()
 
+    def on_load(self) -> None:
+        # Thread workers run on daemon threads that quitting abandons (daemon_executor.py).
+        asyncio.get_running_loop().set_default_executor(self.executor)
+
     def on_mount(self) -> None:
         self.workspace.labels.on_saved = lambda saved: self.post_message(LabelsSaved(saved))  # from the writer thread
         if self.options.keymap:
@@ -175,6 +181,10 @@ class RerankApp(App[None]):
             self.notify(f"{problem} (kept as it is; changes to it are not saved)", severity="error", timeout=15)
         for note in self.options.notes:
             self.notify(note, severity="warning", timeout=10)
+        # The first frame first: the workers' imports (numpy, torch) would compete with it.
+        self.call_after_refresh(self._start_background_work)
+
+    def _start_background_work(self) -> None:
         self.open_index()
         if self.options.make_reranker is not None:
             self._start_loading_reranker()
@@ -1079,6 +1089,8 @@ class RerankApp(App[None]):
             recall, id_of = self._query_set_recall(), self.workspace.query_set().id_of
             hits_of = lambda qid, text, k: recall(id_of(text), text, k)  # noqa: E731  (a run is keyed by the set's ids)
             name = self.recall.short().lower()
+        from rerank_tui.tui.screens.tries import TriesScreen  # imported when opened: not before the first frame
+
         self.push_screen(
             TriesScreen(
                 self.workspace, self.index, ready, self.options.rerank_depth, self.search.query,
@@ -1088,6 +1100,8 @@ class RerankApp(App[None]):
         )
 
     def action_help(self) -> None:
+        from rerank_tui.tui.screens.help import HelpScreen  # imported when opened: not before the first frame
+
         self.push_screen(HelpScreen(self.options.keymap or {}, self.workspace.labels.scale))
 
     def action_focus_query(self) -> None:

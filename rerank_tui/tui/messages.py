@@ -6,13 +6,17 @@ one without asking the widgets.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from rerank_tui.recall.index import Hit
-from rerank_tui.recall.store import OpenedIndex
+from rerank_tui.recall.hit import Hit
 from rerank_tui.rerank.base import Reranker, RerankStats
 from rerank_tui.session.labels import Saved
 from rerank_tui.session.ranking import RerankedHit
+
+if TYPE_CHECKING:
+    from rerank_tui.recall.store import OpenedIndex
 
 
 class IndexProgress(Message):

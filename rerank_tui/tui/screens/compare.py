@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from rerank_tui.recall.index import Hit, Index, passage_ids
+from rerank_tui.recall.hit import Hit, passage_ids
 from rerank_tui.safe_text import one_line
 from rerank_tui.session.metrics import per_query
 from rerank_tui.session.query_set_scores import ROW_METRIC, TOP
@@ -27,6 +27,7 @@ from rerank_tui.tui.bindings import PAIR_BINDINGS
 from rerank_tui.tui.widgets.results import ResultsPane
 
 if TYPE_CHECKING:
+    from rerank_tui.recall.index import Index
     from typing_extensions import TypeIs
 
     from rerank_tui.session.labels import LabelStore

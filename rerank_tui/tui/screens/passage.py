@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from rerank_tui.recall.index import Hit
+from rerank_tui.recall.hit import Hit
 from rerank_tui.recall.tokenize import Tokenizer
 from rerank_tui.session.labels import Label
 from rerank_tui.tui.bindings import PASSAGE_BINDINGS

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from rerank_tui.recall.index import Hit
+from rerank_tui.recall.hit import Hit
 from rerank_tui.recall.tokenize import Tokenizer
 from rerank_tui.session.labels import DEFAULT_SCALE, Label, Scale
 from rerank_tui.tui.render import grade_name, highlighted, literal

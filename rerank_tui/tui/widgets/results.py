@@ -16,7 +16,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from rerank_tui.recall.index import Hit
+from rerank_tui.recall.hit import Hit
 from rerank_tui.session.labels import DEFAULT_SCALE, Label
 from rerank_tui.session.ranking import RerankedHit, movement, score_text
 from rerank_tui.tui.bindings import RESULTS_BINDINGS

@@ -128,6 +128,7 @@ class RankedList(ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}  # row index → its line as drawn
         self._header_strip: Strip | None = None
         self._drawn_for: tuple[int, Style] | None = None  # (width, base style) the strips were drawn for
+        self._generation = 0  # bumped by every `set_rows`
         self.rows_rendered = 0  # rows built and drawn (not from the cache), for tests and benches
 
     # -- rows ------------------------------------------------------------------------------------
@@ -165,7 +166,8 @@ class RankedList(ScrollView, can_focus=True):
 
     def set_rows(self, keys: Sequence[str], line_of: LineOf, *, cursor_row: int = 0) -> None:
         """Replace the rows: `keys` in display order, `line_of(i)` builds row i's text when
-        it is drawn. The cursor goes to `cursor_row`; RowHighlighted follows when there are rows."""
+        it is drawn. The cursor goes to `cursor_row`; RowHighlighted follows (after the next
+        frame) when there are rows."""
         self._keys = list(keys)
         self._index = {key: i for i, key in enumerate(self._keys)}
         self._line_of = line_of
@@ -177,7 +179,15 @@ class RankedList(ScrollView, can_focus=True):
             self.virtual_size = size
         self._scroll_to_cursor()
         self.refresh()
-        self._post_highlighted()
+        # RowHighlighted for the new rows once they are on screen: what it updates (the app's
+        # preview, a layout) comes a frame after the rows, so a refill while typing shows at once.
+        self._generation += 1
+        if self.is_attached:
+            self.call_after_refresh(self._post_highlighted_after, self._generation)
+
+    def _post_highlighted_after(self, generation: int) -> None:
+        if generation == self._generation:  # not replaced meanwhile (the newest rows' cursor only)
+            self._post_highlighted()
 
     def refresh_rows(self, line_of: LineOf | None = None) -> None:
         """The rows' texts changed (labels, metrics): draw them again (those on screen, now)."""

@@ -71,6 +71,59 @@ def first_frame(argv: list[str], env: dict) -> dict:
     return {"seconds": record["first_frame"] - started, "heavy": record["heavy"]}
 
 
+class PaintClock:
+    """Calls back at the end of the first frame that paints a widget, after it was asked.
+
+    `call_after_refresh` is not enough: the screen runs its callbacks at once when it has no
+    dirty widget yet, and a widget's refresh reaches the screen on that widget's next idle, so
+    a callback could fire before the frame with the new rows. Here a frame counts for a
+    widget when the compositor drew one of its lines (`render_line` of `classes`)."""
+
+    def __init__(self, *classes) -> None:
+        self.classes = classes
+        self.waiting: list[tuple[object, object]] = []  # (widget, callback)
+        self.painted: set[int] = set()
+
+    def after_paint(self, widget, callback) -> None:
+        self.waiting.append((widget, callback))
+
+    def __enter__(self) -> PaintClock:
+        from textual.screen import Screen
+
+        self.saved = [(cls, "render_line", cls.__dict__.get("render_line")) for cls in self.classes]
+        self.saved.append((Screen, "_compositor_refresh", Screen.__dict__["_compositor_refresh"]))
+
+        def wrap_line(render_line):
+            def wrapped(widget, y):
+                self.painted.add(id(widget))
+                return render_line(widget, y)
+
+            return wrapped
+
+        for cls in self.classes:
+            cls.render_line = wrap_line(cls.render_line)
+        compositor_refresh = Screen._compositor_refresh
+
+        def frame(screen) -> None:
+            self.painted.clear()
+            compositor_refresh(screen)
+            now = time.perf_counter()
+            done = [callback for widget, callback in self.waiting if id(widget) in self.painted]
+            self.waiting = [(widget, callback) for widget, callback in self.waiting if id(widget) not in self.painted]
+            for callback in done:
+                callback(now)
+
+        Screen._compositor_refresh = frame  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for cls, name, original in self.saved:
+            if original is None:
+                delattr(cls, name)  # it was inherited
+            else:
+                setattr(cls, name, original)
+
+
 BARE_ROWS = 100  # the BM25 pane's rows per keystroke (the recall depth)
 
 
@@ -80,17 +133,21 @@ def _bare_rows():
     return [Text(f"{i:3}  {i * 0.37:7.2f}   ·   a passage title {i} › a heading › more words", no_wrap=True) for i in range(BARE_ROWS)]
 
 
-async def _refill_times(app, refill, rounds: int) -> list[float]:
-    """Milliseconds from `refill()` to the frame after it, `rounds` times."""
-    times = []
-    for _ in range(rounds):
-        drawn = asyncio.Event()
-        started = time.perf_counter()
-        refill()
-        app.call_after_refresh(drawn.set)
-        await drawn.wait()
-        times.append((time.perf_counter() - started) * 1000)
-        await asyncio.sleep(0.05)
+async def _refill_times(widget, refill, rounds: int) -> list[float]:
+    """Milliseconds from `refill()` to the end of the frame that paints `widget`, `rounds` times."""
+    from textual.widgets import DataTable
+
+    from rerank_tui.tui.widgets.ranked_list import RankedList
+
+    times: list[float] = []
+    with PaintClock(DataTable, RankedList) as clock:
+        for _ in range(rounds):
+            drawn = asyncio.Event()
+            started = time.perf_counter()
+            refill()
+            clock.after_paint(widget, lambda now, started=started, drawn=drawn: (times.append((now - started) * 1000), drawn.set()))
+            await drawn.wait()
+            await asyncio.sleep(0.05)
     return times
 
 
@@ -115,7 +172,7 @@ async def bare_table_refresh(size: tuple[int, int], rounds: int = 30) -> list[fl
             for i, row in enumerate(rows):
                 table.add_row(row, key=str(i))
 
-        return await _refill_times(app, refill, rounds)
+        return await _refill_times(table, refill, rounds)
 
 
 async def bare_list_refresh(size: tuple[int, int], rounds: int = 30) -> list[float]:
@@ -137,12 +194,12 @@ async def bare_list_refresh(size: tuple[int, int], rounds: int = 30) -> list[flo
     app = Bare()
     async with app.run_test(size=size):
         ranked = app.query_one(RankedList)
-        return await _refill_times(app, lambda: ranked.set_rows(keys, rows.__getitem__), rounds)
+        return await _refill_times(ranked, lambda: ranked.set_rows(keys, rows.__getitem__), rounds)
 
 
 async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int] = (160, 48)) -> list[float]:
-    """Milliseconds from a key changing the query box to the frame after the BM25 pane was
-    refilled with that text's hits (thread hop, search, table rebuild and redraw included).
+    """Milliseconds from a key changing the query box to the end of the frame that paints the
+    BM25 pane refilled with that text's hits (thread hop, search, refill and redraw included).
     Pilot drives the keys; its own waiting is not part of the measure."""
     from rerank_tui.recall import open_index
     from rerank_tui.session.workspace import Workspace
@@ -164,9 +221,10 @@ async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int
             return
         started = changed_at.pop(self.app.search.query, None)  # the BM25 pane refilled for this text
         if started is not None:
-            self.call_after_refresh(lambda: latencies.append((time.perf_counter() - started) * 1000))
+            clock.after_paint(self, lambda now: latencies.append((now - started) * 1000))
 
     RerankApp.search_bm25, ResultsTable.show = timed_search, timed_show
+    clock = PaintClock(ResultsTable).__enter__()
     try:
         with tempfile.TemporaryDirectory() as ws:
             app = RerankApp(
@@ -189,6 +247,7 @@ async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int
                         await pilot.press(ch if ch != " " else "space")
                     await pilot.pause(0.1)
     finally:
+        clock.__exit__()
         RerankApp.search_bm25, ResultsTable.show = search, show
     return latencies
 

@@ -57,6 +57,9 @@ def child_first_frame(argv: list[str]) -> None:
     app_module.RerankApp.on_mount = on_mount
     original_run = app_module.RerankApp.run
     app_module.RerankApp.run = lambda self, **kw: original_run(self, headless=True)
+    from rerank_tui.cli import launch
+
+    launch.refuse_without_terminal = lambda: None  # headless here: no terminal is needed
     from rerank_tui.cli import main
 
     main(argv)

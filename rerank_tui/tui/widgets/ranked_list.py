@@ -27,7 +27,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -127,7 +127,8 @@ class RankedList(ScrollView, can_focus=True):
         self._hover_row = -1  # the row under the mouse, highlighted while the mouse moves
         self._strips: dict[int, Strip] = {}  # row index → its line as drawn
         self._header_strip: Strip | None = None
-        self._drawn_for: tuple[int, Style] | None = None  # (width, base style) the strips were drawn for
+        self._drawn_for: tuple[int, Style] | None = None
+        self._base_style: Style | None = None  # the widget's style, while a frame is drawn  # (width, base style) the strips were drawn for
         self._generation = 0  # bumped by every `set_rows`
         self.rows_rendered = 0  # rows built and drawn (not from the cache), for tests and benches
 
@@ -316,9 +317,17 @@ class RankedList(ScrollView, can_focus=True):
         self._header_strip = None
         self._scroll_to_cursor()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style once a frame (it walks the ancestors), not once a line.
+        self._base_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base_style = None
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style or self.rich_style
         if self._drawn_for != (width, base):  # a new width or style (a theme): draw again
             self._drawn_for = (width, base)
             self._strips.clear()

@@ -113,6 +113,37 @@ async def test_escape_clears_the_filter_first(make_app):
         assert not isinstance(app.screen, QuerySetScreen)
 
 
+async def test_arrows_move_the_rows_from_the_filter_and_a_click_opens(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        seed(app)
+        screen = await open_query_set(app, pilot)
+        table = screen.query_one(RankedList)
+        filter_input = screen.query_one("#qs-filter", Input)
+        assert app.focused is filter_input and not table.can_focus
+        assert table.header.plain.split()[:2] == ["id", "query"] and table.keys[0] == MEAN_KEY
+        first, second = shown_ids(screen)[:2]
+        assert table.cursor_row == 1 and screen.current_row().entry.id == first  # the top query, not the mean
+        await pilot.press("down")
+        assert screen.current_row().entry.id == second and app.focused is filter_input
+        await pilot.press("up", "up", "up")
+        assert table.cursor_row == 1  # the mean row is not a query
+        await pilot.press("pagedown")
+        assert table.cursor_row == table.row_count - 1
+        detail = screen.query_one("#qs-detail", Static).render().plain
+        assert screen.current_row().entry.text in detail
+        lines = [table.render_line(y).text for y in range(table.row_count + 1)]
+        assert lines[1].lstrip().startswith("mean") and first in lines[2]
+        await pilot.click(RankedList, offset=(20, 3))  # line 3: the second query
+        await pilot.pause()
+        assert screen.current_row().entry.id == second and app.screen is screen
+        await pilot.click(RankedList, offset=(20, 3))  # a click on the highlighted query opens it
+        await settle(app, pilot)
+        assert not isinstance(app.screen, QuerySetScreen)
+        assert app.search.query == dict(QUERIES)[second]
+
+
 async def test_with_no_rerank_the_screen_shows_bm25_and_says_the_reranker_is_off(make_app):
     app = make_app(reranker=None)
     async with app.run_test(size=(120, 40)) as pilot:

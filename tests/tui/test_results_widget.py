@@ -98,6 +98,10 @@ async def test_cursor_keys_page_home_end_and_scrolling():
         await pilot.press("up")
         assert table.cursor_row == 0
         assert app.highlighted[-1] == "doc0"
+        table.scroll_to(y=40, animate=False)  # the wheel scrolls like this: the lines follow, the cursor stays
+        await pilot.pause()
+        assert "heading 40" in screen_lines(app)[1] and table.cursor_row == 0
+        assert "#" in screen_lines(app)[0]  # the header stays on top
 
 
 async def test_click_moves_the_cursor_and_a_click_on_it_selects():

@@ -43,7 +43,7 @@ from rerank_tui.session.query_set_scores import (
 from rerank_tui.session.ranking import RerankedHit
 from rerank_tui.tui.bindings import QUERY_SET_BINDINGS
 from rerank_tui.tui.widgets.ranked_list import RankedList
-from rerank_tui.tui.widgets.results import pad_cell
+from rerank_tui.tui.widgets.results import append_part
 
 MEAN_KEY = "\0mean"
 # The worker hands rows over at most every POST_EVERY_S, and says how far it is every
@@ -310,9 +310,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
     def _row_text(self, parts: dict[str, Text], style: str = "") -> Text:
         line = Text(no_wrap=True, overflow="ellipsis", style=style)
         for column in self.columns:
-            justify = "left" if column in ("id", "query") else "right"
-            line.append_text(pad_cell(parts[column], self.widths[column], justify))
-            line.append(" ")
+            append_part(line, parts[column], self.widths[column], "left" if column in ("id", "query") else "right")
         return line
 
     def _cells(self, row: QueryRow) -> dict[str, Text]:

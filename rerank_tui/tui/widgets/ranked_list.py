@@ -128,7 +128,7 @@ class RankedList(ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}  # row index → its line as drawn
         self._header_strip: Strip | None = None
         self._drawn_for: tuple[int, Style] | None = None
-        self._base_style: Style | None = None  # the widget's style, while a frame is drawn  # (width, base style) the strips were drawn for
+        self._frame: tuple[int, Style] | None = None  # (width, style) while a frame is drawn  # (width, base style) the strips were drawn for
         self._generation = 0  # bumped by every `set_rows`
         self.rows_rendered = 0  # rows built and drawn (not from the cache), for tests and benches
 
@@ -318,16 +318,15 @@ class RankedList(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # The widget's style once a frame (it walks the ancestors), not once a line.
-        self._base_style = self.rich_style
+        # The widget's style and width once a frame (they walk the ancestors), not once a line.
+        self._frame = (self.scrollable_content_region.width, self.rich_style)
         try:
             return super().render_lines(crop)
         finally:
-            self._base_style = None
+            self._frame = None
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self._base_style or self.rich_style
+        width, base = self._frame or (self.scrollable_content_region.width, self.rich_style)
         if self._drawn_for != (width, base):  # a new width or style (a theme): draw again
             self._drawn_for = (width, base)
             self._strips.clear()
@@ -356,12 +355,14 @@ class RankedList(ScrollView, can_focus=True):
         return self._draw(self._line_of(index), width, base + component, post)
 
     def _draw(self, text: Text, width: int, style: Style, post: Style) -> Strip:
-        room = max(0, width - 2 * PADDING)
-        if text.cell_len > room:
+        if width <= 2 * PADDING:
+            return Strip.blank(width, style)
+        room = width - 2 * PADDING
+        length = text.cell_len
+        if length > room:
             text = text.copy()
             text.truncate(room, overflow="ellipsis")
-        segments = list(text.render(self.app.console))
+            length = text.cell_len
         pad = Segment(" " * PADDING)
-        segments = [pad, *segments, pad]
-        segments = list(Segment.apply_style(segments, style, post or None))
-        return Strip(segments).adjust_cell_length(width, style).simplify()
+        segments = [pad, *text.render(self.app.console), Segment(" " * (width - length - PADDING))]
+        return Strip(Segment.apply_style(segments, style, post or None), width).simplify()

@@ -42,6 +42,20 @@ def pad_cell(text: Text, width: int, justify: str) -> Text:
     return text + Text(" " * gap)
 
 
+def append_part(line: Text, part: Text, width: int, justify: str) -> None:
+    """Append `part` cut or padded to `width` cells, then one blank: `pad_cell` without its
+    copies (a part that fits is appended as it is), for lines built while they are drawn."""
+    if part.cell_len > width:
+        part = part.copy()
+        part.truncate(width, overflow="ellipsis")
+    gap = width - part.cell_len
+    left = gap if justify == "right" else gap // 2 if justify == "center" else 0
+    if left:
+        line.append(" " * left)
+    line.append_text(part)
+    line.append(" " * (gap - left + 1))
+
+
 def header_label(parts, names: dict[str, str] | None = None) -> Text:
     """The one column's header; `names` renames parts ("BM25" → "dense", "p(yes)" → "score")."""
     label = Text(style="bold")
@@ -99,8 +113,7 @@ class ResultsTable(RankedList):
         parts = self.cell_parts(row, label_of)
         cell = Text(no_wrap=True, overflow="ellipsis")
         for name, width, justify in self.parts:
-            cell.append_text(pad_cell(parts[name], width, justify))
-            cell.append(" ")
+            append_part(cell, parts[name], width, justify)
         cell.append_text(parts["title"])
         return cell
 

@@ -127,8 +127,8 @@ class RankedList(ScrollView, can_focus=True):
         self._hover_row = -1  # the row under the mouse, highlighted while the mouse moves
         self._strips: dict[int, Strip] = {}  # row index → its line as drawn
         self._header_strip: Strip | None = None
-        self._drawn_for: tuple[int, Style] | None = None
-        self._frame: tuple[int, Style] | None = None  # (width, style) while a frame is drawn  # (width, base style) the strips were drawn for
+        self._drawn_for: tuple[int, Style] | None = None  # (width, base style) the strips were drawn for
+        self._frame: tuple[int, Style] | None = None  # (width, style) while a frame is drawn
         self._generation = 0  # bumped by every `set_rows`
         self.rows_rendered = 0  # rows built and drawn (not from the cache), for tests and benches
 
@@ -167,8 +167,8 @@ class RankedList(ScrollView, can_focus=True):
 
     def set_rows(self, keys: Sequence[str], line_of: LineOf, *, cursor_row: int = 0) -> None:
         """Replace the rows: `keys` in display order, `line_of(i)` builds row i's text when
-        it is drawn. The cursor goes to `cursor_row`; RowHighlighted follows (after the next
-        frame) when there are rows."""
+        it is drawn. The cursor goes to `cursor_row`; RowHighlighted follows when there are
+        rows, through `call_after_refresh` (after the frame that shows them, as a rule)."""
         self._keys = list(keys)
         self._index = {key: i for i, key in enumerate(self._keys)}
         self._line_of = line_of

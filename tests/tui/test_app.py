@@ -11,7 +11,7 @@ from rerank_tui.session.labels import LabelStore
 from rerank_tui.session.ranking import document_text
 from rerank_tui.tui.screens.help import HelpScreen
 from rerank_tui.tui.screens.passage import PassageScreen
-from rerank_tui.tui.widgets.results import ROW, ResultsPane
+from rerank_tui.tui.widgets.results import ResultsPane
 from tests.tui.conftest import settle
 
 
@@ -27,7 +27,7 @@ def cell_text(app, which: str, row: str, column: str) -> str:
     """One part of a displayed row ("#", "Δ", "p(yes)", "BM25", "lbl", "title")."""
     table = pane(app, which).table
     part = table.cell_parts(table.rows_shown[row], app.label_of)[column].plain
-    assert part in table.get_cell(row, ROW).plain  # what the builder made is what is shown
+    assert part in table.row_text(row).plain  # what the builder made is what is shown
     return part
 
 

@@ -22,8 +22,8 @@ async def test_a_tei_server_is_shown_as_its_model_with_its_own_scores(make_app):
             title = pane(app, "rerank").query_one(".pane-title", Static).render().plain
             assert title.startswith("bge-reranker-base reranked · top ")
             table = pane(app, "rerank").table
-            assert "score" in table.columns[next(iter(table.columns))].label.plain
-            assert "p(yes)" not in table.columns[next(iter(table.columns))].label.plain
+            assert "score" in table.header.plain
+            assert "p(yes)" not in table.header.plain
             assert "http plain" in app.query_one("#header", Static).render().plain
             ranked = app.search.ranking
             texts = {r.hit.passage.id: r.score for r in ranked}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ir_measures
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from rerank_tui.session.metrics import per_query
 from rerank_tui.session.snapshots import list_snapshots, load_snapshot
@@ -13,6 +13,7 @@ from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
 from rerank_tui.tui.screens.passage import PassageScreen
 from rerank_tui.tui.screens.query_set import MEAN_KEY, QuerySetScreen
 from rerank_tui.tui.widgets.preview import Preview
+from rerank_tui.tui.widgets.ranked_list import RankedList
 from rerank_tui.tui.widgets.results import ResultsPane
 from tests.tui.conftest import settle
 
@@ -24,8 +25,8 @@ def pane(app, which: str) -> ResultsPane:
 
 
 def shown_ids(screen: QuerySetScreen) -> list[str]:
-    table = screen.query_one(DataTable)
-    return [str(key.value) for key in table.rows if key.value != MEAN_KEY]
+    table = screen.query_one(RankedList)
+    return [key for key in table.keys if key != MEAN_KEY]
 
 
 async def open_query_set(app, pilot) -> QuerySetScreen:
@@ -70,8 +71,8 @@ async def test_rows_sort_filter_and_enter_opens_the_query_with_both_lists(make_a
         assert rows["2"].reranked == pytest.approx(expected)
         assert rows["2"].judged == 1 and rows["3"].judged == 0 and rows["3"].recall is None
         assert rows["3"].overlap is not None  # unjudged: overlap still says something
-        table = screen.query_one(DataTable)
-        mean = table.get_row(MEAN_KEY)[0].plain
+        table = screen.query_one(RankedList)
+        mean = table.line_text(table.get_row_index(MEAN_KEY)).plain
         parts = screen._mean_cells()
         assert mean.startswith("mean") and parts["judged"].plain == "2"  # labels in all
         assert f" {parts['judged'].plain} " in mean and parts["BM25"].plain in mean
@@ -112,6 +113,37 @@ async def test_escape_clears_the_filter_first(make_app):
         assert not isinstance(app.screen, QuerySetScreen)
 
 
+async def test_arrows_move_the_rows_from_the_filter_and_a_click_opens(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        seed(app)
+        screen = await open_query_set(app, pilot)
+        table = screen.query_one(RankedList)
+        filter_input = screen.query_one("#qs-filter", Input)
+        assert app.focused is filter_input and not table.can_focus
+        assert table.header.plain.split()[:2] == ["id", "query"] and table.keys[0] == MEAN_KEY
+        first, second = shown_ids(screen)[:2]
+        assert table.cursor_row == 1 and screen.current_row().entry.id == first  # the top query, not the mean
+        await pilot.press("down")
+        assert screen.current_row().entry.id == second and app.focused is filter_input
+        await pilot.press("up", "up", "up")
+        assert table.cursor_row == 1  # the mean row is not a query
+        await pilot.press("pagedown")
+        assert table.cursor_row == table.row_count - 1
+        detail = screen.query_one("#qs-detail", Static).render().plain
+        assert screen.current_row().entry.text in detail
+        lines = [table.render_line(y).text for y in range(table.row_count + 1)]
+        assert lines[1].lstrip().startswith("mean") and first in lines[2]
+        await pilot.click(RankedList, offset=(20, 3))  # line 3: the second query
+        await pilot.pause()
+        assert screen.current_row().entry.id == second and app.screen is screen
+        await pilot.click(RankedList, offset=(20, 3))  # a click on the highlighted query opens it
+        await settle(app, pilot)
+        assert not isinstance(app.screen, QuerySetScreen)
+        assert app.search.query == dict(QUERIES)[second]
+
+
 async def test_with_no_rerank_the_screen_shows_bm25_and_says_the_reranker_is_off(make_app):
     app = make_app(reranker=None)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -143,7 +175,7 @@ async def test_compare_with_a_preset_and_judge_side_by_side(make_app):
         assert app.screen is screen and screen.other is not None and screen.sort == "other"
         row = next(r for r in screen.scored.rows if r.entry.id == "1")
         assert row.other is not None and row.other_delta is not None
-        assert "B−A" in next(iter(screen.query_one(DataTable).columns.values())).label.plain
+        assert "B−A" in screen.query_one(RankedList).header.plain
         # The compared side's ranking is the model's for that instruction.
         from rerank_tui.session.ranking import rerank_hits
 
@@ -151,7 +183,7 @@ async def test_compare_with_a_preset_and_judge_side_by_side(make_app):
         direct, _ = rerank_hits(app.reranker, "DataLoader workers", hits, app.workspace.presets.get("domain-expert"))
         assert [r.hit.passage.id for r in screen.other_rankings["1"]] == [r.hit.passage.id for r in direct]
         # Side by side: both rankings, and the label keys label this query.
-        screen.query_one(DataTable).move_cursor(row=1 + shown_ids(screen).index("1"))
+        screen.query_one(RankedList).move_cursor(row=1 + shown_ids(screen).index("1"))
         await pilot.press("ctrl+y")
         await settle(app, pilot)
         pair = app.screen

@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rerank_tui.recall.hit import Hit
@@ -42,11 +42,12 @@ from rerank_tui.session.query_set_scores import (
 )
 from rerank_tui.session.ranking import RerankedHit
 from rerank_tui.tui.bindings import QUERY_SET_BINDINGS
-from rerank_tui.tui.widgets.results import pad_cell
+from rerank_tui.tui.widgets.ranked_list import RankedList
+from rerank_tui.tui.widgets.results import append_part
 
 MEAN_KEY = "\0mean"
 # The worker hands rows over at most every POST_EVERY_S, and says how far it is every
-# PROGRESS_EVERY_S: a hand-over rebuilds the table on the UI thread, which the ranking thread
+# PROGRESS_EVERY_S: a hand-over rescores the rows on the UI thread, which the ranking thread
 # then waits for (the GIL), so a fast cache pass is not slowed by redrawing 500 rows often.
 POST_EVERY_S = 1.0
 PROGRESS_EVERY_S = 0.2
@@ -127,13 +128,13 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         with Horizontal(id="qs-filter-row"):
             yield Input(placeholder="type to filter (id, text, note)", id="qs-filter")
             yield Static("", id="qs-sort", markup=False)
-        yield DataTable(id="qs-table", cursor_type="row", zebra_stripes=False)
+        yield RankedList(id="qs-table")
         yield Static("", id="qs-detail", markup=False)
         yield Static("", id="qs-status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(RankedList)
         table.can_focus = False  # the filter keeps the focus: typing filters, arrows move here
         self._add_columns()
         self.query_one("#qs-filter", Input).focus()
@@ -152,10 +153,9 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.rank_set()
 
     def _add_columns(self) -> None:
-        """One column of pre-formatted rows (fixed-width parts, as the result panes do): a
-        DataTable renders each cell apart, and one cell per row keeps a 500-row refill cheap."""
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
+        """The columns of the one-line rows (fixed-width parts, as the result panes have) and
+        the header line naming them."""
+        table = self.query_one(RankedList)
         width = self.app.size.width
         self.columns = ["id", "query", "judged", "holes", "BM25", "rerank", "Δ", "J@10", "RBO"]
         if self.other is not None:
@@ -170,7 +170,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         labels["BM25"] = Text(self.recall_name[: widths["BM25"]])
         if self.reranker_state == "off":
             labels["rerank"] = Text("–")
-        table.add_column(self._row_text(labels, style="bold"), key="row")
+        table.set_header(self._row_text(labels, style="bold"))
 
     # -- ranking (worker) ------------------------------------------------------------------------
 
@@ -291,27 +291,26 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self._refresh_head()
 
     def _fill(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(RankedList)
         current = self.current_row() if self._moved else None  # until the user moves: the top row
         keep = current.entry.id if current else None
         text_filter = self.query_one("#qs-filter", Input).value
-        self.shown = sorted_rows(self.scored.rows, self.sort, text_filter) if self.scored else []
-        table.clear()
-        if self.scored is not None:
-            table.add_row(self._row_text(self._mean_cells(), style="bold"), key=MEAN_KEY)
-        for row in self.shown:
-            table.add_row(self._row_text(self._cells(row)), key=row.entry.id)
-        index = next((i for i, r in enumerate(self.shown) if r.entry.id == keep), 0)
-        if self.shown:
-            table.move_cursor(row=index + 1, animate=False)
+        self.shown = shown = sorted_rows(self.scored.rows, self.sort, text_filter) if self.scored else []
+        if self.scored is None:
+            table.set_rows([], self._mean_line)
+        else:  # the mean first, then the queries; each line is built when it is drawn
+            index = next((i for i, r in enumerate(shown) if r.entry.id == keep), 0)
+            line_of = lambda i: self._mean_line() if i == 0 else self._row_text(self._cells(shown[i - 1]))  # noqa: E731
+            table.set_rows([MEAN_KEY, *(r.entry.id for r in shown)], line_of, cursor_row=index + 1 if shown else 0)
         self._show_detail()
+
+    def _mean_line(self, index: int = 0) -> Text:
+        return self._row_text(self._mean_cells(), style="bold")
 
     def _row_text(self, parts: dict[str, Text], style: str = "") -> Text:
         line = Text(no_wrap=True, overflow="ellipsis", style=style)
         for column in self.columns:
-            justify = "left" if column in ("id", "query") else "right"
-            line.append_text(pad_cell(parts[column], self.widths[column], justify))
-            line.append(" ")
+            append_part(line, parts[column], self.widths[column], "left" if column in ("id", "query") else "right")
         return line
 
     def _cells(self, row: QueryRow) -> dict[str, Text]:
@@ -378,15 +377,18 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             self.query_one("#qs-status", Static).update(Text(text, no_wrap=True, overflow="ellipsis"))
 
     def current_row(self) -> QueryRow | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((r for r in self.shown if r.entry.id == key), None)
+        key = self.query_one(RankedList).cursor_key
+        return next((r for r in self.shown if r.entry.id == key), None) if key is not None else None
 
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RankedList.RowHighlighted)
+    def _highlighted(self, event: RankedList.RowHighlighted) -> None:
         self._show_detail()
+
+    @on(RankedList.RowSelected)
+    def _selected(self, event: RankedList.RowSelected) -> None:
+        """A click on the highlighted query opens it, as Enter does."""
+        if event.row_key != MEAN_KEY:
+            self.action_open()
 
     def _show_detail(self) -> None:
         row = self.current_row()
@@ -413,8 +415,8 @@ class QuerySetScreen(Screen[OpenQuery | None]):
 
     def action_cursor(self, step: int) -> None:
         self._moved = True
-        table = self.query_one(DataTable)
-        if table.row_count:
+        table = self.query_one(RankedList)
+        if table.row_count > 1:  # the mean row (row 0) is not a query: the cursor stays below it
             table.move_cursor(row=min(max(1, table.cursor_row + step), table.row_count - 1), animate=False)
 
     def action_next_sort(self, step: int = 1) -> None:

@@ -1,8 +1,8 @@
-"""A result pane: a title, a table of hits, and a message line for states and errors.
+"""A result pane: a title, a list of hits, and a message line for states and errors.
 
-Each row is one pre-formatted cell (rank, movement, score, label, title in fixed-width
-parts): a DataTable renders and measures every cell separately, and one cell per row keeps
-a 100-row refresh within a frame budget (see bench/tui.py).
+Each row is one pre-formatted line (rank, movement, score, label, title in fixed-width
+parts) in a `RankedList`, which builds and draws only the lines on screen: a keystroke's
+refill costs the visible rows, not the 100 hits (see bench/tui.py).
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from rerank_tui.recall.hit import Hit
 from rerank_tui.session.labels import DEFAULT_SCALE, Label
 from rerank_tui.session.ranking import RerankedHit, movement, score_text
 from rerank_tui.tui.bindings import RESULTS_BINDINGS
 from rerank_tui.tui.render import label_badge, title_cell
+from rerank_tui.tui.widgets.ranked_list import RankedList
 
 LabelOf = Callable[[Hit], tuple[Label | None, str]]  # (label, current passage text)
-ROW = "row"  # the one column's key
 
 # (name, width, justify) of each part of a row, before the title.
 BM25_PARTS = (("#", 3, "right"), ("BM25", 7, "right"), ("lbl", 4, "center"))
@@ -42,6 +42,20 @@ def pad_cell(text: Text, width: int, justify: str) -> Text:
     return text + Text(" " * gap)
 
 
+def append_part(line: Text, part: Text, width: int, justify: str) -> None:
+    """Append `part` cut or padded to `width` cells, then one blank: `pad_cell` without its
+    copies (a part that fits is appended as it is), for lines built while they are drawn."""
+    if part.cell_len > width:
+        part = part.copy()
+        part.truncate(width, overflow="ellipsis")
+    gap = width - part.cell_len
+    left = gap if justify == "right" else gap // 2 if justify == "center" else 0
+    if left:
+        line.append(" " * left)
+    line.append_text(part)
+    line.append(" " * (gap - left + 1))
+
+
 def header_label(parts, names: dict[str, str] | None = None) -> Text:
     """The one column's header; `names` renames parts ("BM25" → "dense", "p(yes)" → "score")."""
     label = Text(style="bold")
@@ -52,39 +66,33 @@ def header_label(parts, names: dict[str, str] | None = None) -> Text:
     return label
 
 
-class ResultsTable(DataTable):
+class ResultsTable(RankedList):
+    """The hits of one pane, one line each, drawn only while on screen (see `RankedList`)."""
+
     # Textual types BINDINGS as an invariant list[BindingType]; ours are all Binding, which it only reads.
     BINDINGS = cast("list[BindingType]", RESULTS_BINDINGS)
 
     def __init__(self, *, reranked: bool, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(**kwargs)
         self.reranked = reranked
         self.parts = RERANK_PARTS if reranked else BM25_PARTS
         self.hits: dict[str, Hit] = {}
         self.rows_shown: dict[str, Hit | RerankedHit] = {}
-        self._generation = 0  # bumped by every `show`; late additions of older rows are dropped
+        self._rows: list[Hit | RerankedHit] = []
+        self._label_of: LabelOf | None = None
         self.shown_for: str | None = None  # the query the rows are for (set by the app)
         self.scale = DEFAULT_SCALE  # the workspace's rating scale: colours the label column
-
-    def on_mount(self) -> None:
-        self.add_column(header_label(self.parts), key=ROW)
+        self.set_header(header_label(self.parts))
 
     def rename_parts(self, names: dict[str, str]) -> None:
         """Say what a score column holds: the recall source's score ("dense" cosines under
         "BM25"'s place) or a plain reranker's own score instead of p(yes)."""
-        label = header_label(self.parts, names)
-        column = self.columns.get(ROW)  # type: ignore[call-overload]  # keys are ColumnKey; a str compares equal
-        if column is not None and column.label != label:
-            column.label = label
-            self._clear_caches()  # the header is cached with the rows
-            self.refresh()
+        self.set_header(header_label(self.parts, names))
 
     @property
     def current_hit(self) -> Hit | None:
-        if self.row_count == 0:
-            return None
-        row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        return self.hits.get(str(row_key.value))
+        key = self.cursor_key
+        return self.hits.get(key) if key is not None else None
 
     def cell_parts(self, row: Hit | RerankedHit, label_of: LabelOf) -> dict[str, Text]:
         """The displayed parts of a row, by column name (also what tests read)."""
@@ -105,51 +113,43 @@ class ResultsTable(DataTable):
         parts = self.cell_parts(row, label_of)
         cell = Text(no_wrap=True, overflow="ellipsis")
         for name, width, justify in self.parts:
-            cell.append_text(pad_cell(parts[name], width, justify))
-            cell.append(" ")
+            append_part(cell, parts[name], width, justify)
         cell.append_text(parts["title"])
         return cell
+
+    def _line(self, index: int) -> Text:
+        assert self._label_of is not None  # rows are only shown with their label_of
+        return self._cell(self._rows[index], self._label_of)
+
+    def row_text(self, passage_id: str) -> Text:
+        """The line shown for a passage (what the builder made is what is drawn)."""
+        return self.line_text(self.get_row_index(passage_id))
 
     def show(self, rows: list[Hit] | list[RerankedHit], label_of: LabelOf, *, keep_cursor: bool = True) -> None:
         """Replace the rows. With `keep_cursor` (the same query, ranked again) the cursor stays
         on the same passage when it is still there; otherwise (a new query) it goes to rank 1,
         so the next label key labels what the user sees first.
 
-        Rows that fit on screen are added now, the rest after the next frame, so the first
-        frame never waits for rows below it.
+        Only the rows on screen are built and drawn (when they are drawn): 1000 rows cost what
+        the visible ones do.
         """
         current = self.current_hit if keep_cursor else None
         keep = current.passage.id if current else None
-        self._generation += 1
-        self.clear()
+        self._rows = list(rows)
+        self._label_of = label_of
         self.hits = {}
         self.rows_shown = {}
-        first = max(self.size.height, 20) + 5
-        self._add_rows(rows[:first], label_of)
-        if len(rows) > first:
-            self.call_after_refresh(self._add_later, self._generation, rows[first:], label_of, keep)
-        self._restore_cursor(keep)
-
-    def _add_later(self, generation: int, rows, label_of: LabelOf, keep: str | None) -> None:
-        if generation == self._generation:  # not replaced meanwhile
-            self._add_rows(rows, label_of)
-            self._restore_cursor(keep)
-
-    def _restore_cursor(self, keep: str | None) -> None:
-        current = self.current_hit
-        if keep in self.hits and current is not None and current.passage.id != keep:
-            self.move_cursor(row=self.get_row_index(keep), animate=False)
-
-    def _add_rows(self, rows, label_of: LabelOf) -> None:
-        for row in rows:
+        for row in self._rows:
             hit = row.hit if isinstance(row, RerankedHit) else row
             self.hits[hit.passage.id] = hit
             self.rows_shown[hit.passage.id] = row
-            self.add_row(self._cell(row, label_of), key=hit.passage.id)
+        keys = list(self.rows_shown)
+        cursor = keys.index(keep) if keep in self.rows_shown else 0
+        self.set_rows(keys, self._line, cursor_row=cursor)
 
     def refresh_labels(self, label_of: LabelOf) -> None:
-        for pid, row in self.rows_shown.items():
-            self.update_cell(pid, ROW, self._cell(row, label_of))
+        self._label_of = label_of
+        self.refresh_rows()
 
 
 class ResultsPane(Vertical):

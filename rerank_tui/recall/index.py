@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rerank_tui.corpus.passage import Passage
-from rerank_tui.recall.engines import BM25Params, Engine, build_engine
+from rerank_tui.recall.counting import PARALLEL_ABOVE, count_passages, index_text
+from rerank_tui.recall.engines import BM25Params, Bm25sEngine, Engine, build_engine
 from rerank_tui.recall.tokenize import Tokenizer
 
 
@@ -18,11 +19,6 @@ class Hit:
     score: float
     index: int  # position of the passage in `Index.passages`
     passage: Passage
-
-
-def index_text(passage: Passage) -> str:
-    """What BM25 sees of a passage: its title (file name + headings, or doc title) and text."""
-    return f"{passage.title}\n{passage.text}" if passage.title else passage.text
 
 
 def passage_ids(passages: Sequence[Passage]) -> list[str]:
@@ -53,10 +49,20 @@ class Index:
         params: BM25Params = BM25Params(),
         tokenizer: Tokenizer | None = None,
         progress=None,
+        parallel_above: int | None = PARALLEL_ABOVE,
     ) -> Index:
+        """Tokenize and weight `passages`; large corpora are tokenized in worker processes
+        (see `counting`; `parallel_above` passages, or never with None)."""
         tokenizer = tokenizer or Tokenizer()
-        tokens = []
         total = len(passages)
+        if engine == "bm25s":
+            postings = count_passages(
+                passages, tokenizer, parallel_above=total if parallel_above is None else parallel_above, progress=progress
+            )
+            if progress is not None:
+                progress(total, total, "building BM25 matrix")
+            return cls(passages, Bm25sEngine.from_postings(postings, params), tokenizer, params)
+        tokens = []
         for i, p in enumerate(passages):
             tokens.append(tokenizer.tokenize(index_text(p)))
             if progress is not None and i % 2000 == 0:

@@ -77,7 +77,7 @@ class ChunkCounter:
         stop = len(passages) if stop is None else stop
         n = stop - start
         codes = self.codes
-        get = codes.get
+        get: Callable[[str | bytes], int | None] = codes.get
         flat = array("i")
         ends = array("q")
         raw_tokens, ascii_raw_tokens = self.tokenizer.raw_tokens, self.tokenizer.ascii_raw_tokens
@@ -86,13 +86,14 @@ class ChunkCounter:
             raws: list[str] | list[bytes] = ascii_raw_tokens(text) if text.isascii() else raw_tokens(text)
             before = len(flat)
             try:
-                flat.extend(map(get, raws))  # one C loop; a raw token seen for the first time stops it
+                # One C loop; a raw token seen for the first time (None) stops it with TypeError.
+                flat.extend(map(get, raws))  # type: ignore[arg-type]
             except TypeError:
                 del flat[before:]
                 for raw in raws:
                     if raw not in codes:
                         codes[raw] = self._code(raw)
-                flat.extend(map(get, raws))
+                flat.extend(map(get, raws))  # type: ignore[arg-type]
             ends.append(len(flat))
         token_ids, lengths = _expand(
             np.frombuffer(flat, dtype=np.int32) if len(flat) else np.zeros(0, np.int32),
@@ -175,20 +176,38 @@ def count_passages(
     *,
     parallel_above: int = PARALLEL_ABOVE,
     chunk: int = CHUNK,
+    workers: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Postings:
-    """The postings of `passages` (same result in-process or in parallel)."""
+    """The postings of `passages` (the same in-process or in parallel)."""
+    chunks = count_chunks(passages, tokenizer, parallel_above=parallel_above, chunk=chunk, workers=workers, progress=progress)
+    return Postings.merge(chunks).canonical()
+
+
+def count_chunks(
+    passages: Sequence[Passage],
+    tokenizer: Tokenizer,
+    *,
+    parallel_above: int = PARALLEL_ABOVE,
+    chunk: int = CHUNK,
+    workers: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Chunk]:
+    """The chunks of `passages`, in order; `workers` overrides `workers_for` (0: in-process)."""
     global _JOB
     n = len(passages)
     spans = [(a, min(a + chunk, n)) for a in range(0, n, chunk)]
-    workers = workers_for(n, parallel_above)
+    if workers is None:
+        workers = workers_for(n, parallel_above)
+    elif "fork" not in multiprocessing.get_all_start_methods():
+        workers = 0
     chunks: list[Chunk] = []
-    if workers:
+    if workers and len(spans) > 1:
         # Each worker hands back its chunks in the order it counted them, and imap yields in
         # submission order, so a worker's new terms reach `merge` in order.
         _JOB = (passages, tokenizer)
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with multiprocessing.get_context("fork").Pool(min(workers, len(spans))) as pool:
                 for c in pool.imap(_count_task, spans):
                     chunks.append(c)
                     if progress is not None:
@@ -201,4 +220,4 @@ def count_passages(
             chunks.append(counter.count(passages, a, b))
             if progress is not None:
                 progress(b, n, "tokenizing")
-    return Postings.merge(chunks).canonical()
+    return chunks

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,18 @@ class Postings:
         return cls._of(vocab, terms, tfs, counts, lengths)
 
     def canonical(self) -> Postings:
-        """The same postings with term ids in sorted term order: one layout per corpus,
-        however it was chunked or scheduled."""
+        """The same postings with term ids in sorted term order, and ascending within each
+        passage: one layout per corpus, however it was chunked or scheduled."""
         order = sorted(range(len(self.vocab)), key=self.vocab.__getitem__)
-        if order == list(range(len(order))):
-            return self
         rank = np.empty(len(order), np.int32)
         rank[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
-        return Postings([self.vocab[i] for i in order], self.indptr, rank[self.terms], self.tf, self.lengths)
+        terms = rank[self.terms] if len(self.terms) else self.terms
+        counts = sp.csr_matrix((self.tf, terms, self.indptr), shape=(self.n_docs, max(len(order), 1)))
+        counts.has_sorted_indices = False
+        counts.sort_indices()  # per passage, in C
+        return Postings(
+            [self.vocab[i] for i in order], self.indptr, counts.indices.astype(np.int32, copy=False), counts.data, self.lengths
+        )
 
     @classmethod
     def _of(cls, vocab, terms, tfs, counts, lengths) -> Postings:
@@ -96,10 +101,11 @@ class Postings:
         """A new Postings made of runs of this one's passages (`(start, stop)`) and new chunks, in order."""
         vocab = list(self.vocab)
         ids = dict(ids) if ids is not None else self.vocab_ids()
+        maps: dict[int, np.ndarray] = {}
         terms, tfs, counts, lengths = [], [], [], []
         for block in _merge_runs(blocks):
             if isinstance(block, Chunk):
-                terms.append(_global_terms(block, vocab, ids, {}))
+                terms.append(_global_terms(block, vocab, ids, maps))
                 tfs.append(block.tf)
                 counts.append(np.diff(block.indptr))
                 lengths.append(block.lengths)

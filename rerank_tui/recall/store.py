@@ -96,19 +96,21 @@ def open_index(
     fingerprint = corpus_fingerprint(source, options) if entries is None else folder_fingerprint(entries, options)
     home, key = source_dir(source), entry_key(fingerprint, tokenizer, engine, params)
     entry = home / key
-    where = {"source": source.resolve(), "options": options, "use_cache": use_cache}
+    resolved = source.resolve()
     if use_cache and not rebuild and entry.is_dir():
         loaded = _load(entry, engine, params, tokenizer)
         if loaded is not None:
             index, stats = loaded
-            return OpenedIndex(index, stats, False, time.perf_counter() - started, entry, **where)
+            return OpenedIndex(
+                index, stats, False, time.perf_counter() - started, entry, resolved, options, use_cache
+            )
     corpus = load_corpus(source, options, progress=progress, entries=entries)
     index = Index.build(corpus.passages, engine=engine, params=params, tokenizer=tokenizer, progress=progress)
     stats = CorpusStats.of(corpus)
     manifest = None if entries is None else FileManifest.of(entries, corpus.passages, corpus.skipped)
     if use_cache:
         save_entry(home, key, index, stats, manifest)
-    return OpenedIndex(index, stats, True, time.perf_counter() - started, entry, manifest=manifest, **where)
+    return OpenedIndex(index, stats, True, time.perf_counter() - started, entry, resolved, options, use_cache, manifest)
 
 
 def entry_key(fingerprint: str, tokenizer: Tokenizer, engine: str, params: BM25Params) -> str:

@@ -158,28 +158,39 @@ def bm25s_idf(df: np.ndarray, n_docs: int, method: str) -> np.ndarray:
     return idf
 
 
-def bm25s_weights(postings: Postings, params: BM25Params, block: int = 1 << 22):
-    """Term-major (indptr, docs, weights) of the BM25 weight of every (term, passage) pair."""
+def bm25s_weights(postings: Postings, params: BM25Params, block: int = 1 << 16):
+    """Term-major (indptr, docs, weights) of the BM25 weight of every (term, passage) pair.
+
+    Computed in cache-sized blocks, in bm25s's arithmetic: float32 idf and tf, float64 tf
+    part and product, stored as float32.
+    """
     n, v = postings.n_docs, len(postings.vocab)
     counts = sp.csr_matrix((postings.tf, postings.terms, postings.indptr), shape=(n, max(v, 1)))
     by_term = counts.tocsc()  # O(nnz) counting transpose; passages ascending within a term
+    del counts
     indptr = by_term.indptr.astype(np.int64, copy=False)
     docs = by_term.indices.astype(np.int32, copy=False)
     tf = by_term.data
-    del counts, by_term
+    del by_term
     df = np.diff(indptr)
-    idf = bm25s_idf(df, n, params.method)
+    idf = bm25s_idf(df, n, params.method).astype(np.float64)
     total = int(postings.lengths.sum(dtype=np.int64))
     avgdl = total / n if n and total else 1.0
     k1, b = params.k1, params.b
     # bm25s: k1 * ((1 - b) + b * l_d / l_avg), in float64, per passage
     norm = k1 * ((1 - b) + b * postings.lengths.astype(np.float64) / avgdl)
-    term_of = np.repeat(np.arange(len(df), dtype=np.int32), df)
     weights = np.empty(len(docs), dtype=np.float32)
+    term = 0
     for a in range(0, len(docs), block):
-        z = slice(a, a + block)
-        t = tf[z].astype(np.float32).astype(np.float64)
-        weights[z] = idf[term_of[z]].astype(np.float64) * (t / (norm[docs[z]] + t))
+        z = min(a + block, len(docs))
+        # the terms whose postings overlap [a, z), and how many of theirs lie inside
+        first = term
+        last = int(np.searchsorted(indptr, z, side="left"))
+        bounds = np.clip(indptr[first : last + 1], a, z)
+        term_idf = np.repeat(idf[first:last], np.diff(bounds))
+        term = max(last - 1, first)
+        t = tf[a:z].astype(np.float64)
+        weights[a:z] = term_idf * (t / (norm[docs[a:z]] + t))
     return indptr, docs, weights
 
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 
 @dataclass(frozen=True)
@@ -70,18 +69,14 @@ class Postings:
         return cls._of(vocab, terms, tfs, counts, lengths)
 
     def canonical(self) -> Postings:
-        """The same postings with term ids in sorted term order, and ascending within each
-        passage: one layout per corpus, however it was chunked or scheduled."""
+        """The same postings with term ids in sorted term order: one vocabulary and one BM25
+        matrix per corpus, however it was chunked or scheduled (within a passage, terms stay
+        in the order its counter numbered them)."""
         order = sorted(range(len(self.vocab)), key=self.vocab.__getitem__)
         rank = np.empty(len(order), np.int32)
         rank[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
         terms = rank[self.terms] if len(self.terms) else self.terms
-        counts = sp.csr_matrix((self.tf, terms, self.indptr), shape=(self.n_docs, max(len(order), 1)))
-        counts.has_sorted_indices = False
-        counts.sort_indices()  # per passage, in C
-        return Postings(
-            [self.vocab[i] for i in order], self.indptr, counts.indices.astype(np.int32, copy=False), counts.data, self.lengths
-        )
+        return Postings([self.vocab[i] for i in order], self.indptr, terms, self.tf, self.lengths)
 
     @classmethod
     def _of(cls, vocab, terms, tfs, counts, lengths) -> Postings:

@@ -88,9 +88,10 @@ class Index:
         candidates = top_candidates(scores, k)
         order = np.lexsort((candidates, -scores[candidates]))[:k]
         top = candidates[order]
+        passages = self.passages
         return [
-            Hit(rank=r, score=float(scores[i]), index=int(i), passage=self.passages[i])
-            for r, i in enumerate(top, start=1)
+            Hit(rank=r, score=score, index=i, passage=passages[i])
+            for r, (i, score) in enumerate(zip(top.tolist(), scores[top].tolist()), start=1)
         ]
 
 
@@ -100,18 +101,21 @@ def top_candidates(scores: np.ndarray, k: int) -> np.ndarray:
     Most passages share some common term with a query, so selecting among all matches
     (argpartition over tens of thousands) would cost more than scoring. Instead: a threshold
     starting at half the best score, halved until at least k passages reach it (one vectorized
-    comparison each), then an exact selection among those few.
+    comparison each), then the exact selection among those few.
     """
-    best = scores.max(initial=0.0)
-    if best <= 0:
-        return np.zeros(0, dtype=np.intp)
+    best = float(scores.max(initial=0.0))
     threshold = best * 0.5
-    for _ in range(8):
+    candidates = np.zeros(0, dtype=np.intp)
+    for _ in range(12):
+        if threshold <= 0:
+            break
         candidates = np.flatnonzero(scores >= threshold)
         if candidates.size >= k:
             break
         threshold *= 0.5
     else:
+        threshold = 0.0
+    if threshold <= 0:
         candidates = np.flatnonzero(scores > 0)
     if candidates.size > k:
         matched = scores[candidates]

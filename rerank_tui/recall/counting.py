@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 
 import numpy as np
@@ -32,6 +33,7 @@ CHUNK = 10_000  # passages per task: bounds a worker's memory and keeps progress
 
 # Set in the parent just before forking; the forked workers read them.
 _JOB: tuple[Sequence[Passage], Tokenizer] | None = None
+_FORK_LOCK = threading.Lock()
 
 
 def index_text(passage: Passage) -> str:
@@ -180,11 +182,17 @@ def count_passages(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Postings:
     """The postings of `passages` (the same in-process or in parallel)."""
-    chunks = count_chunks(passages, tokenizer, parallel_above=parallel_above, chunk=chunk, workers=workers, progress=progress)
+    # Chunks are merged as they arrive, while the workers count the next ones.
+    chunks = iter_chunks(passages, tokenizer, parallel_above=parallel_above, chunk=chunk, workers=workers, progress=progress)
     return Postings.merge(chunks).canonical()
 
 
-def count_chunks(
+def count_chunks(passages: Sequence[Passage], tokenizer: Tokenizer, **how) -> list[Chunk]:
+    """The chunks of `passages`, in order (see `iter_chunks`)."""
+    return list(iter_chunks(passages, tokenizer, **how))
+
+
+def iter_chunks(
     passages: Sequence[Passage],
     tokenizer: Tokenizer,
     *,
@@ -192,7 +200,7 @@ def count_chunks(
     chunk: int = CHUNK,
     workers: int | None = None,
     progress: Callable[[int, int, str], None] | None = None,
-) -> list[Chunk]:
+) -> Iterator[Chunk]:
     """The chunks of `passages`, in order; `workers` overrides `workers_for` (0: in-process)."""
     global _JOB
     n = len(passages)
@@ -201,23 +209,28 @@ def count_chunks(
         workers = workers_for(n, parallel_above)
     elif "fork" not in multiprocessing.get_all_start_methods():
         workers = 0
-    chunks: list[Chunk] = []
+    done = 0
     if workers and len(spans) > 1:
         # Each worker hands back its chunks in the order it counted them, and imap yields in
         # submission order, so a worker's new terms reach `merge` in order.
-        _JOB = (passages, tokenizer)
-        try:
-            with multiprocessing.get_context("fork").Pool(min(workers, len(spans))) as pool:
-                for c in pool.imap(_count_task, spans):
-                    chunks.append(c)
-                    if progress is not None:
-                        progress(sum(len(x.lengths) for x in chunks), n, "tokenizing")
-        finally:
-            _JOB = None
+        # The workers are forked when the pool is made and keep the job they saw then; the
+        # lock keeps two threads building at once from handing each other's job to theirs.
+        with _FORK_LOCK:
+            _JOB = (passages, tokenizer)
+            try:
+                pool = multiprocessing.get_context("fork").Pool(min(workers, len(spans)))
+            finally:
+                _JOB = None
+        with pool:
+            for c in pool.imap(_count_task, spans):
+                done += len(c.lengths)
+                if progress is not None:
+                    progress(done, n, "tokenizing")
+                yield c
     else:
         counter = ChunkCounter(tokenizer)
         for a, b in spans:
-            chunks.append(counter.count(passages, a, b))
+            c = counter.count(passages, a, b)
             if progress is not None:
                 progress(b, n, "tokenizing")
-    return chunks
+            yield c

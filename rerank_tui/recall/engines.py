@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -180,17 +182,27 @@ def bm25s_weights(postings: Postings, params: BM25Params, block: int = 1 << 16):
     # bm25s: k1 * ((1 - b) + b * l_d / l_avg), in float64, per passage
     norm = k1 * ((1 - b) + b * postings.lengths.astype(np.float64) / avgdl)
     weights = np.empty(len(docs), dtype=np.float32)
-    term = 0
-    for a in range(0, len(docs), block):
-        z = min(a + block, len(docs))
-        # the terms whose postings overlap [a, z), and how many of theirs lie inside
-        first = term
-        last = int(np.searchsorted(indptr, z, side="left"))
-        bounds = np.clip(indptr[first : last + 1], a, z)
-        term_idf = np.repeat(idf[first:last], np.diff(bounds))
-        term = max(last - 1, first)
-        t = tf[a:z].astype(np.float64)
-        weights[a:z] = term_idf * (t / (norm[docs[a:z]] + t))
+
+    def fill(start: int, stop: int) -> None:
+        term = max(int(np.searchsorted(indptr, start, side="right")) - 1, 0)
+        for a in range(start, stop, block):
+            z = min(a + block, stop)
+            # the terms whose postings overlap [a, z), and how many of theirs lie inside
+            last = int(np.searchsorted(indptr, z, side="left"))
+            bounds = np.clip(indptr[term : last + 1], a, z)
+            term_idf = np.repeat(idf[term:last], np.diff(bounds))
+            term = max(last - 1, term)
+            t = tf[a:z].astype(np.float64)
+            weights[a:z] = term_idf * (t / (norm[docs[a:z]] + t))
+
+    # numpy releases the GIL in these loops: two threads halve the time on large indexes.
+    nnz = len(docs)
+    if nnz > 4 * block and (os.cpu_count() or 1) > 1:
+        half = nnz // 2
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda span: fill(*span), [(0, half), (half, nnz)]))
+    else:
+        fill(0, nnz)
     return indptr, docs, weights
 
 

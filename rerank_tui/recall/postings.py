@@ -14,7 +14,7 @@ holds any more keeps its id (df 0, no effect on any score) until the next full b
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,7 @@ class Postings:
         return len(self.lengths)
 
     @classmethod
-    def merge(cls, chunks: Sequence[Chunk], vocab: list[str] | None = None, ids: dict[str, int] | None = None) -> Postings:
+    def merge(cls, chunks: Iterable[Chunk], vocab: list[str] | None = None, ids: dict[str, int] | None = None) -> Postings:
         """One Postings of `chunks` in order; new terms are appended to (copies of) `vocab`/`ids`.
 
         Chunks from one source must come in the order that source counted them.

@@ -78,7 +78,7 @@ def test_top_candidates_are_exactly_the_k_best_with_ties():
     from rerank_tui.recall.index import top_candidates
 
     rng = np.random.default_rng(0)
-    for trial in range(200):
+    for _ in range(200):
         n = int(rng.integers(1, 3000))
         scores = np.where(rng.random(n) < 0.3, 0.0, rng.choice([0.5, 1.0, 2.0, 7.0], n) * rng.random(n).round(1))
         k = int(rng.integers(1, 150))

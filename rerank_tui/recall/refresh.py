@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rerank_tui.corpus import CorpusError, Skipped, detect_kind
+from rerank_tui.corpus import CorpusError, Skipped, corpus_fingerprint, detect_kind
 from rerank_tui.corpus.loader import folder_entries, folder_fingerprint, read_entries
 from rerank_tui.corpus.passage import Passage
 from rerank_tui.corpus.walk import FileEntry, display_path
@@ -72,6 +72,9 @@ def refresh_index(opened: OpenedIndex, *, persist: bool = True, progress=None) -
     engine = index.engine
     reason = ""
     if detect_kind(source) != "folder":
+        fingerprint = corpus_fingerprint(source, opened.options)
+        if entry_key(fingerprint, index.tokenizer, engine.name, index.params) == opened.location.name:
+            return RefreshResult(opened, seconds=time.perf_counter() - started)
         reason = "a JSONL/BEIR corpus is re-read whole"
     elif not isinstance(engine, Bm25sEngine):
         reason = f"the {engine.name} engine keeps no term counts"

@@ -193,3 +193,11 @@ def test_without_the_cache(folder):
     result = refresh_index(opened)
     assert not result.full_rebuild and result.persist_seconds == 0.0
     assert_like_fresh_build(result.opened, folder)
+
+
+def test_unchanged_jsonl_without_the_cache_is_not_rebuilt(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": "1", "text": "memory notes"}\n')
+    opened = open_index(path, use_cache=False)
+    result = refresh_index(opened)
+    assert result.opened is opened and not result.full_rebuild

@@ -13,6 +13,7 @@ dict, with C-level `map(dict.get, ...)`; the tokenizer's rules run once per dist
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -83,20 +84,28 @@ class ChunkCounter:
         flat = array("i")
         ends = array("q")
         raw_tokens, ascii_raw_tokens = self.tokenizer.raw_tokens, self.tokenizer.ascii_raw_tokens
-        for i in range(start, stop):
-            text = index_text(passages[i])
-            raws: list[str] | list[bytes] = ascii_raw_tokens(text) if text.isascii() else raw_tokens(text)
-            before = len(flat)
-            try:
-                # One C loop; a raw token seen for the first time (None) stops it with TypeError.
-                flat.extend(map(get, raws))  # type: ignore[arg-type]
-            except TypeError:
-                del flat[before:]
-                for raw in raws:
-                    if raw not in codes:
-                        codes[raw] = self._code(raw)
-                flat.extend(map(get, raws))  # type: ignore[arg-type]
-            ends.append(len(flat))
+        # The loop makes only acyclic garbage (lists of tokens): a cyclic collection would just
+        # walk every passage object again (and, in a forked worker, copy the pages it touches).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for i in range(start, stop):
+                text = index_text(passages[i])
+                raws: list[str] | list[bytes] = ascii_raw_tokens(text) if text.isascii() else raw_tokens(text)
+                before = len(flat)
+                try:
+                    # One C loop; a raw token seen for the first time (None) stops it with TypeError.
+                    flat.extend(map(get, raws))  # type: ignore[arg-type]
+                except TypeError:
+                    del flat[before:]
+                    for raw in raws:
+                        if raw not in codes:
+                            codes[raw] = self._code(raw)
+                    flat.extend(map(get, raws))  # type: ignore[arg-type]
+                ends.append(len(flat))
+        finally:
+            if collecting:
+                gc.enable()
         token_ids, lengths = _expand(
             np.frombuffer(flat, dtype=np.int32) if len(flat) else np.zeros(0, np.int32),
             np.frombuffer(ends, dtype=np.int64) if n else np.zeros(0, np.int64),

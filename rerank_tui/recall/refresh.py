@@ -92,7 +92,7 @@ def refresh_index(opened: OpenedIndex, *, persist: bool = True, progress=None) -
     if key == opened.location.name:
         return RefreshResult(opened, seconds=time.perf_counter() - started, _key=key)
     runs = manifest.runs()
-    if sum(f.passages for f in manifest.files) != len(index.passages):
+    if not _matches(manifest, runs, index):
         return _full(opened, "the manifest does not match the index", started, progress, rebuild=True)
     result = RefreshResult(opened)
 
@@ -174,6 +174,19 @@ def persist_refresh(result: RefreshResult) -> float:
     save_entry(source_dir(opened.source), result._key, opened.index, opened.stats, opened.manifest)
     result.persist_seconds = time.perf_counter() - started
     return result.persist_seconds
+
+
+def _matches(manifest: FileManifest, runs: dict[str, tuple[FileRecord, int]], index: Index) -> bool:
+    """Every file's run of passages holds that file's passages (ids `rel#N`), end to end."""
+    if sum(f.passages for f in manifest.files) != len(index.passages):
+        return False
+    ids = passage_ids(index.passages)
+    for record, start in runs.values():
+        if record.passages and not (
+            ids[start].rpartition("#")[0] == record.rel == ids[start + record.passages - 1].rpartition("#")[0]
+        ):
+            return False
+    return True
 
 
 def _same(run: tuple[FileRecord, int] | None, entry: FileEntry) -> bool:

@@ -146,7 +146,7 @@ def test_persisting_later(folder):
     assert not open_index(folder).built
 
 
-@pytest.mark.parametrize("damage", ["missing", "corrupt", "wrong counts"])
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "wrong counts", "swapped counts"])
 def test_unusable_manifest_means_a_full_rebuild(folder, damage):
     first = open_index(folder)
     manifest = first.location / FILE_NAME
@@ -154,9 +154,14 @@ def test_unusable_manifest_means_a_full_rebuild(folder, damage):
         manifest.unlink()
     elif damage == "corrupt":
         manifest.write_text("{not json")
-    else:
+    elif damage == "wrong counts":
         data = json.loads(manifest.read_text())
         data["files"][0][3] += 5
+        manifest.write_text(json.dumps(data))
+    else:  # same total, wrong runs: a.md has 2 passages, b.md 1
+        data = json.loads(manifest.read_text())
+        assert [row[3] for row in data["files"][:2]] == [2, 1]
+        data["files"][0][3], data["files"][1][3] = 1, 2
         manifest.write_text(json.dumps(data))
     opened = open_index(folder)  # from the cache: manifest read on refresh
     assert not opened.built

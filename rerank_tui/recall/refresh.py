@@ -11,12 +11,13 @@ build orders them, so ties break the same way too; positions (`Hit.index`) may s
 (`rel/path#N`) do not.
 
 Full rebuild instead (reported as `full_rebuild` with a `reason`): JSONL/BEIR corpora (one
-file: re-read whole), the rank-bm25 engine (no persisted counts), a missing or damaged
-manifest, or an index not opened from a source (`OpenedIndex.source` unset).
+file: re-read whole; an unchanged one is not), the rank-bm25 engine (no persisted counts),
+or a missing, damaged or inconsistent manifest. An index not opened by `open_index`
+(`OpenedIndex.source` unset) is a ValueError.
 
-Persisting the new cache entry writes every passage text and array again (about as long as
-saving after a build: ~1–2 s at 100k passages); pass `persist=False` to swap first and call
-`persist_refresh(result)` afterwards (in the same worker thread, say).
+Persisting the new cache entry writes every passage text and array again (as long as saving
+after a build: ~2.4 s at 100k passages in bench/recall.py); pass `persist=False` to swap
+first and call `persist_refresh(result)` afterwards (in the same worker thread, say).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ Words are drawn with Zipf frequencies from the SciFact vocabulary, read at run t
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -23,11 +24,17 @@ def synthetic_passages(n: int, seed: int = 7) -> list[dict]:
     vocab = sorted(counts, key=counts.get, reverse=True)
     weights = [1 / (rank + 1) for rank in range(len(vocab))]  # Zipf
     rng = random.Random(seed)
-    words = rng.choices(vocab, weights, k=n * WORDS_PER_PASSAGE)
-    return [
-        {"id": f"p{i}", "title": "", "text": " ".join(words[i * WORDS_PER_PASSAGE : (i + 1) * WORDS_PER_PASSAGE])}
-        for i in range(n)
-    ]
+    cum = list(itertools.accumulate(weights))
+    out = []
+    batch = 10_000  # drawn in batches: the same words as one draw, without a list of n*120 words
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        words = rng.choices(vocab, cum_weights=cum, k=m * WORDS_PER_PASSAGE)
+        out.extend(
+            {"id": f"p{start + i}", "title": "", "text": " ".join(words[i * WORDS_PER_PASSAGE : (i + 1) * WORDS_PER_PASSAGE])}
+            for i in range(m)
+        )
+    return out
 
 
 def write_jsonl(path: Path, n: int) -> Path:

@@ -57,8 +57,14 @@ class _Throttled:
 # -- folders -------------------------------------------------------------------------------
 
 
-def read_folder(root: str | os.PathLike, options: CorpusOptions, progress: Progress | None = None) -> Read:
-    items = list(walk(root, use_gitignore=options.gitignore))
+def read_folder(
+    root: str | os.PathLike,
+    options: CorpusOptions,
+    progress: Progress | None = None,
+    items: list[FileEntry | Skipped] | None = None,
+) -> Read:
+    """Read every file of a folder; `items` is a walk of it already made (`walk(root, ...)`)."""
+    items = list(walk(root, use_gitignore=options.gitignore)) if items is None else items
     total = sum(1 for i in items if isinstance(i, FileEntry))
     report = _Throttled(progress)
     out = Read()

@@ -7,7 +7,8 @@ import os
 import stat
 from pathlib import Path
 
-from rerank_tui.corpus.formats import Progress, read_folder, read_jsonl
+from rerank_tui.corpus.formats import Progress, read_file, read_folder, read_jsonl
+from rerank_tui.corpus.passage import Passage
 from rerank_tui.corpus.model import Corpus, CorpusError, CorpusOptions, Skipped, count_reasons
 from rerank_tui.corpus.walk import FileEntry, display_path, walk
 
@@ -45,17 +46,20 @@ def load_corpus(
     path: str | os.PathLike,
     options: CorpusOptions = CorpusOptions(),
     progress: Progress | None = None,
+    *,
+    entries: list[FileEntry | Skipped] | None = None,
 ) -> Corpus:
     """Read a folder, a JSONL file or a BEIR folder into passages.
 
     `progress(done, total, current)` is called as files are processed (at most every 50 ms);
     `total` is None for JSONL. Raises CorpusError when the path is missing or not a corpus, or
-    when nothing in it produced a passage.
+    when nothing in it produced a passage. `entries`: a folder's walk already made
+    (`folder_entries`), so a caller that fingerprinted it reads the same files.
     """
     kind = detect_kind(path)
     source = Path(path).resolve()
     if kind == "folder":
-        read = read_folder(source, options, progress)
+        read = read_folder(source, options, progress, items=entries)
     else:
         read = read_jsonl(_records_file(source, kind), options, progress)
     if not read.passages:
@@ -81,20 +85,41 @@ def corpus_fingerprint(path: str | os.PathLike, options: CorpusOptions = CorpusO
     """
     kind = detect_kind(path)
     source = Path(path).resolve()
-    h = hashlib.sha256(f"{CORPUS_FORMAT}\0{kind}\0{options.cache_key()}\n".encode())
     if kind == "folder":
-        lines = []
-        for item in walk(source, use_gitignore=options.gitignore):
-            if isinstance(item, FileEntry):
-                lines.append(f"F\0{item.rel}\0{item.size}\0{item.mtime_ns}\n")
-            else:
-                lines.append(f"S\0{item.path}\0{item.reason}\n")
-        h.update("".join(lines).encode("utf-8", "surrogatepass"))
-    else:
-        records = _records_file(source, kind)
-        try:
-            st = records.stat()
-        except OSError as exc:
-            raise CorpusError(f"cannot read {display_path(records)}: {exc.strerror or exc}") from None
-        h.update(f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+        return folder_fingerprint(folder_entries(source, options), options)
+    h = hashlib.sha256(f"{CORPUS_FORMAT}\0{kind}\0{options.cache_key()}\n".encode())
+    records = _records_file(source, kind)
+    try:
+        st = records.stat()
+    except OSError as exc:
+        raise CorpusError(f"cannot read {display_path(records)}: {exc.strerror or exc}") from None
+    h.update(f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
     return h.hexdigest()[:32]
+
+
+# -- a folder file by file (incremental index updates) ------------------------------------
+
+
+def folder_entries(path: str | os.PathLike, options: CorpusOptions = CorpusOptions()) -> list[FileEntry | Skipped]:
+    """The walk of a folder corpus (stat only): its candidate files and reported entries, in
+    the order loading reads them."""
+    return list(walk(Path(path).resolve(), use_gitignore=options.gitignore))
+
+
+def folder_fingerprint(entries: list[FileEntry | Skipped], options: CorpusOptions = CorpusOptions()) -> str:
+    """`corpus_fingerprint` of a folder from its walk (`folder_entries`)."""
+    h = hashlib.sha256(f"{CORPUS_FORMAT}\0folder\0{options.cache_key()}\n".encode())
+    lines = []
+    for item in entries:
+        if isinstance(item, FileEntry):
+            lines.append(f"F\0{item.rel}\0{item.size}\0{item.mtime_ns}\n")
+        else:
+            lines.append(f"S\0{item.path}\0{item.reason}\n")
+    h.update("".join(lines).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:32]
+
+
+def read_entries(entries: list[FileEntry], options: CorpusOptions = CorpusOptions()) -> list[list[Passage] | Skipped]:
+    """The passages of each of these files of a folder corpus (or why it has none), read
+    exactly as loading the whole folder reads them."""
+    return [read_file(entry, options) for entry in entries]

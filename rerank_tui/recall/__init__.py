@@ -1,4 +1,5 @@
-"""BM25 recall: one tokenizer for queries and passages, a persisted index, `search(query, k)`.
+"""BM25 recall: one tokenizer for queries and passages, a persisted index, `search(query, k)`,
+and `refresh_index` to bring an index of a folder up to date file by file.
 
 Knows nothing of models or the UI. The names below are imported on first use: the app's first
 frame needs `recall.hit` alone, not numpy and the engines.
@@ -19,12 +20,16 @@ _EXPORTS = {
     "OpenedIndex": "store",
     "open_index": "store",
     "Tokenizer": "tokenize",
+    "RefreshResult": "refresh",
+    "persist_refresh": "refresh",
+    "refresh_index": "refresh",
 }
 
 if TYPE_CHECKING:
     from rerank_tui.recall.engines import ENGINES, METHODS, BM25Params
     from rerank_tui.recall.hit import Hit
     from rerank_tui.recall.index import Index
+    from rerank_tui.recall.refresh import RefreshResult, persist_refresh, refresh_index
     from rerank_tui.recall.store import CorpusStats, OpenedIndex, open_index
     from rerank_tui.recall.tokenize import Tokenizer
 
@@ -36,8 +41,11 @@ __all__ = [
     "Index",
     "METHODS",
     "OpenedIndex",
+    "RefreshResult",
     "Tokenizer",
     "open_index",
+    "persist_refresh",
+    "refresh_index",
 ]
 
 

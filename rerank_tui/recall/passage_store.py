@@ -7,6 +7,7 @@ top hits of a search, the one on screen).
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -69,3 +70,65 @@ class StoredPassages(Sequence[Passage]):
     def __iter__(self) -> Iterator[Passage]:
         for i in range(len(self)):
             yield self._get(i)
+
+
+class SplicedPassages(Sequence[Passage]):
+    """Runs of existing passage sequences and new passages, as one read-only sequence.
+
+    An incremental refresh keeps the passages of unchanged files where they are (on disk,
+    decoded on use) and adds only the re-read files' passages. Blocks of a spliced sequence
+    are flattened into their own sources, so repeated refreshes never nest.
+    """
+
+    def __init__(self, blocks: Sequence[tuple[Sequence[Passage], int, int]]) -> None:
+        flat: list[tuple[Sequence[Passage], int, int]] = []
+        for seq, a, b in blocks:
+            if a >= b:
+                continue
+            if isinstance(seq, SplicedPassages):
+                flat.extend(seq._slice(a, b))
+                continue
+            last = flat[-1] if flat else None
+            if last is not None and last[0] is seq and last[2] == a:
+                flat[-1] = (seq, last[1], b)
+            else:
+                flat.append((seq, a, b))
+        self._blocks = flat
+        self._starts = [0]
+        for _, a, b in flat:
+            self._starts.append(self._starts[-1] + b - a)
+
+    def _slice(self, start: int, stop: int) -> list[tuple[Sequence[Passage], int, int]]:
+        out = []
+        for (seq, a, b), lo in zip(self._blocks, self._starts):
+            hi = lo + b - a
+            if hi <= start or lo >= stop:
+                continue
+            out.append((seq, a + max(start, lo) - lo, a + min(stop, hi) - lo))
+        return out
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    def ids(self) -> list[str]:
+        out: list[str] = []
+        for seq, a, b in self._blocks:
+            ids = getattr(seq, "ids", None)
+            out.extend(ids()[a:b] if callable(ids) else [p.id for p in seq[a:b]])
+        return out
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        k = bisect.bisect_right(self._starts, index) - 1
+        seq, a, _ = self._blocks[k]
+        return seq[a + index - self._starts[k]]
+
+    def __iter__(self) -> Iterator[Passage]:
+        for seq, a, b in self._blocks:
+            for i in range(a, b):
+                yield seq[i]

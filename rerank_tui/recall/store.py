@@ -4,7 +4,8 @@ Layout: `<cache>/indexes/<source>/<build>/` where `<source>` names the corpus pa
 `<build>` hashes everything the index depends on: the corpus fingerprint (relative paths,
 sizes, mtimes; see `corpus_fingerprint`), corpus options, tokenizer version and settings,
 engine and BM25 parameters. Any change gives a new key and a rebuild; older builds of the
-same source are then removed. A cache entry is written to a temporary folder and renamed
+same source are then removed. A folder's entry also records each file's size, mtime and
+passage count (`manifest`), so `refresh.refresh_index` can re-read only what changed. A cache entry is written to a temporary folder and renamed
 into place, so a crash or a second process never leaves a half-written index behind; an
 unreadable entry is rebuilt, never fatal.
 """
@@ -15,19 +16,22 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rerank_tui.corpus import Corpus, CorpusOptions, Skipped, corpus_fingerprint, load_corpus
+from rerank_tui.corpus import Corpus, CorpusOptions, Skipped, corpus_fingerprint, detect_kind, load_corpus
+from rerank_tui.corpus.loader import folder_entries, folder_fingerprint
 from rerank_tui.corpus.model import count_reasons
 from rerank_tui.paths import cache_dir
 from rerank_tui.recall.engines import BM25Params, Bm25sEngine, Engine, RankBm25Engine
 from rerank_tui.recall.index import Index, index_text
+from rerank_tui.recall.manifest import FileManifest
 from rerank_tui.recall.passage_store import StoredPassages, save_passages
 from rerank_tui.recall.tokenize import Tokenizer
 
-STORE_VERSION = "2"
+STORE_VERSION = "3"  # 3: own BM25 matrix + term counts, per-file manifest
 
 
 @dataclass
@@ -53,6 +57,11 @@ class OpenedIndex:
     built: bool  # False when loaded from the cache
     seconds: float
     location: Path
+    # What `refresh.refresh_index` needs to bring the index up to date (set by `open_index`).
+    source: Path | None = None
+    options: CorpusOptions = CorpusOptions()
+    use_cache: bool = True
+    manifest: FileManifest | None = None  # folder corpora; read from `location` when None
 
 
 def _hash(*parts: str) -> str:
@@ -83,31 +92,43 @@ def open_index(
     started = time.perf_counter()
     tokenizer = tokenizer or Tokenizer()
     source = Path(source)
-    fingerprint = corpus_fingerprint(source, options)
-    key = _hash(STORE_VERSION, fingerprint, tokenizer.cache_key(), engine, params.cache_key())
-    home = source_dir(source)
+    entries = folder_entries(source, options) if detect_kind(source) == "folder" else None
+    fingerprint = corpus_fingerprint(source, options) if entries is None else folder_fingerprint(entries, options)
+    home, key = source_dir(source), entry_key(fingerprint, tokenizer, engine, params)
     entry = home / key
+    resolved = source.resolve()
     if use_cache and not rebuild and entry.is_dir():
         loaded = _load(entry, engine, params, tokenizer)
         if loaded is not None:
             index, stats = loaded
-            return OpenedIndex(index, stats, False, time.perf_counter() - started, entry)
-    corpus = load_corpus(source, options, progress=progress)
+            return OpenedIndex(
+                index, stats, False, time.perf_counter() - started, entry, resolved, options, use_cache
+            )
+    corpus = load_corpus(source, options, progress=progress, entries=entries)
     index = Index.build(corpus.passages, engine=engine, params=params, tokenizer=tokenizer, progress=progress)
     stats = CorpusStats.of(corpus)
+    manifest = None if entries is None else FileManifest.of(entries, corpus.passages, corpus.skipped)
     if use_cache:
-        _save(home, key, index, stats)
-    return OpenedIndex(index, stats, True, time.perf_counter() - started, entry)
+        save_entry(home, key, index, stats, manifest)
+    return OpenedIndex(index, stats, True, time.perf_counter() - started, entry, resolved, options, use_cache, manifest)
 
 
-def _save(home: Path, key: str, index: Index, stats: CorpusStats) -> None:
+def entry_key(fingerprint: str, tokenizer: Tokenizer, engine: str, params: BM25Params) -> str:
+    """The cache entry name of an index: everything it depends on, hashed."""
+    return _hash(STORE_VERSION, fingerprint, tokenizer.cache_key(), engine, params.cache_key())
+
+
+def save_entry(home: Path, key: str, index: Index, stats: CorpusStats, manifest: FileManifest | None = None) -> None:
+    """Write the cache entry `home/key` atomically; other entries of the source are removed."""
     home.mkdir(parents=True, exist_ok=True)
-    tmp = home / f".{key}.tmp-{os.getpid()}"
+    tmp = home / f".{key}.tmp-{os.getpid()}-{threading.get_ident()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
         save_passages(index.passages, tmp)
         index.engine.save(tmp)
+        if manifest is not None:
+            manifest.save(tmp)
         meta = {
             "version": STORE_VERSION,
             "engine": index.engine.name,
@@ -121,15 +142,19 @@ def _save(home: Path, key: str, index: Index, stats: CorpusStats) -> None:
         # meta.json last: its presence marks a complete entry.
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         entry = home / key
+        old = home / f".old-{key}-{os.getpid()}-{threading.get_ident()}"
         if entry.exists():  # a forced rebuild: move the old entry aside, then replace it
             try:
-                os.rename(entry, home / f".old-{key}-{os.getpid()}")
+                os.rename(entry, old)
             except OSError:
                 pass
         try:
             os.rename(tmp, entry)
         except OSError:
             return  # another process stored the same build first; ours is redundant
+        # An open index may still map the files of an older entry: on POSIX they live on
+        # until unmapped; where they cannot be removed (Windows) they are left behind.
+        shutil.rmtree(old, ignore_errors=True)
         for sibling in home.iterdir():
             if sibling.name != key and not sibling.name.startswith("."):
                 shutil.rmtree(sibling, ignore_errors=True)
@@ -145,7 +170,7 @@ def _load(entry: Path, engine: str, params: BM25Params, tokenizer: Tokenizer):
         passages = StoredPassages(entry)
         built: Engine
         if engine == "bm25s":
-            built = Bm25sEngine.load(entry)
+            built = Bm25sEngine.load(entry, params)
         else:
             tokens = [tokenizer.tokenize(index_text(p)) for p in passages]
             built = RankBm25Engine.build(tokens, params)

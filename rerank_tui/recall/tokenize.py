@@ -47,6 +47,10 @@ _IDENT_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_A-Za-z]+")
 # Split only real identifiers: snake_case, camelCase, Acronym+Word; not "GPUs" or "fp16".
 _NEEDS_SPLIT = re.compile(r"_|[a-z0-9][A-Z]|[A-Z]{2}[a-z]{2}")
 
+# ASCII text: `\w` is [A-Za-z0-9_], so the raw tokens are the runs left after mapping every
+# other byte to a space; bytes.translate + split does that in C, ~3x faster than the regex.
+_ASCII_NON_WORD = bytes(c if chr(c).isascii() and (chr(c).isalnum() or c == 95) else 32 for c in range(256))
+
 # Lucene's EnglishAnalyzer stop set (also bm25s's STOPWORDS_EN), inlined to keep it fixed.
 ENGLISH_STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their "
@@ -90,22 +94,38 @@ class Tokenizer:
         return self.tokenize(text)
 
     def tokenize(self, text: str) -> list[str]:
+        cache = self._cache
+        out: list[str] = []
+        for raw in self.raw_tokens(text):
+            terms = cache.get(raw)
+            if terms is None:
+                terms = self.terms(raw)
+            out.extend(terms)
+        return out
+
+    def raw_tokens(self, text: str) -> list[str]:
+        """The raw tokens of `text` (NFKC-normalised `\\w` or CJK runs), before `terms`."""
         if not text:
             return []
         if not text.isascii():
             text = unicodedata.normalize("NFKC", text)
-        cache = self._cache
-        out: list[str] = []
-        for raw in _TOKEN.findall(text):
-            terms = cache.get(raw)
-            if terms is None:
-                terms = self._terms(raw)
-                if len(cache) < 2_000_000:  # bound memory on pathological input
-                    cache[raw] = terms
-            out.extend(terms)
-        return out
+        return _TOKEN.findall(text)
+
+    @staticmethod
+    def ascii_raw_tokens(text: str) -> list[bytes]:
+        """`raw_tokens` of an ASCII `text`, as bytes (the same runs, found faster)."""
+        return text.encode("ascii").translate(_ASCII_NON_WORD).split()
 
     # -- one raw token --------------------------------------------------------------------
+
+    def terms(self, raw: str) -> tuple[str, ...]:
+        """The index terms of one raw token, cached."""
+        terms = self._cache.get(raw)
+        if terms is None:
+            terms = self._terms(raw)
+            if len(self._cache) < 2_000_000:  # bound memory on pathological input
+                self._cache[raw] = terms
+        return terms
 
     def _terms(self, raw: str) -> tuple[str, ...]:
         if _CJK_RUN.fullmatch(raw):

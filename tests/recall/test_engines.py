@@ -94,3 +94,49 @@ def test_top10_parity_with_rank_bm25_on_scifact():
         else:
             # Every robertson disagreement is explained by a term in over half the passages.
             assert all(any(df.get(t, 0) > n / 2 for t in q) for q in disagreements)
+
+
+def _bm25s_library(corpus_tokens, params):
+    import bm25s
+
+    model = bm25s.BM25(k1=params.k1, b=params.b, method=params.method)
+    model.index(corpus_tokens, show_progress=False)
+    return model
+
+
+SYNTHETIC = [
+    [f"w{(i * 7 + j * j) % 23}" for j in range(i % 17)] + (["common"] if i % 3 else []) for i in range(120)
+]
+
+
+@pytest.mark.parametrize("method", ["lucene", "robertson"])
+@pytest.mark.parametrize("k1,b", [(1.2, 0.75), (0.9, 0.4), (2.0, 1.0), (1.5, 0.0)])
+def test_weights_equal_the_bm25s_library_bit_for_bit(method, k1, b):
+    params = BM25Params(k1=k1, b=b, method=method)
+    for corpus in (CORPUS, SYNTHETIC):
+        ours = build_engine("bm25s", corpus, params)
+        lib = _bm25s_library(corpus, params)
+        s = lib.scores
+        for term, j in lib.vocab_dict.items():
+            if term == "":
+                continue
+            a, z = s["indptr"][j], s["indptr"][j + 1]
+            i = ours.vocab[term]
+            c, d = ours._indptr[i], ours._indptr[i + 1]
+            np.testing.assert_array_equal(ours._docs[c:d], s["indices"][a:z])
+            np.testing.assert_array_equal(ours._weights[c:d], s["data"][a:z])
+        for query in (["common"], ["w3", "w5", "common"], ["w1", "w1"], ["nothing"]):
+            known = [t for t in query if t in lib.vocab_dict]
+            expect = lib.get_scores(known) if known else np.zeros(len(corpus))
+            np.testing.assert_allclose(ours.scores(query), expect, rtol=1e-6, atol=0)
+
+
+def test_saved_engine_loads_equal(tmp_path):
+    from rerank_tui.recall.engines import Bm25sEngine
+
+    params = BM25Params()
+    engine = build_engine("bm25s", SYNTHETIC, params)
+    engine.save(tmp_path)
+    loaded = Bm25sEngine.load(tmp_path, params)
+    for query in (["common"], ["w3", "w5"], ["w4"]):
+        np.testing.assert_array_equal(loaded.scores(query), engine.scores(query))

@@ -70,3 +70,22 @@ def test_bad_params_are_rejected():
         BM25Params(b=2)
     with pytest.raises(ValueError):
         BM25Params(method="tfidf")
+
+
+def test_top_candidates_are_exactly_the_k_best_with_ties():
+    import numpy as np
+
+    from rerank_tui.recall.index import top_candidates
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n = int(rng.integers(1, 3000))
+        scores = np.where(rng.random(n) < 0.3, 0.0, rng.choice([0.5, 1.0, 2.0, 7.0], n) * rng.random(n).round(1))
+        k = int(rng.integers(1, 150))
+        positive = scores[scores > 0]
+        if positive.size == 0:
+            assert top_candidates(scores, k).size == 0
+            continue
+        kth = np.sort(positive)[-min(k, positive.size)]
+        expect = np.flatnonzero((scores >= kth) & (scores > 0))
+        np.testing.assert_array_equal(np.sort(top_candidates(scores, k)), expect)

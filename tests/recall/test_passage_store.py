@@ -45,3 +45,21 @@ def test_ids_come_without_reading_texts(tmp_path):
     stored = StoredPassages(tmp_path)
     stored._texts = None  # any text read would fail
     assert passage_ids(stored) == [p.id for p in passages] == passage_ids(passages)
+
+
+def test_spliced_passages_flatten_and_index_like_a_list(tmp_path):
+    from rerank_tui.recall.passage_store import SplicedPassages
+
+    save_passages(PASSAGES, tmp_path)
+    stored = StoredPassages(tmp_path)
+    extra = [Passage("n.md#1", "n.md", "n", "new")]
+    first = SplicedPassages([(stored, 0, 2), (extra, 0, 1), (stored, 3, 4)])
+    expect = PASSAGES[:2] + extra + PASSAGES[3:]
+    assert list(first) == expect and len(first) == 4
+    assert [first[i] for i in range(-4, 4)] == expect + expect
+    assert first.ids() == [p.id for p in expect]
+    second = SplicedPassages([(first, 1, 4), (stored, 2, 3)])
+    assert list(second) == expect[1:] + [PASSAGES[2]]
+    assert all(not isinstance(seq, SplicedPassages) for seq, _, _ in second._blocks)  # never nested
+    with pytest.raises(IndexError):
+        second[4]

@@ -30,7 +30,15 @@ from rerank_tui.recall.postings import Chunk, Postings
 from rerank_tui.recall.tokenize import Tokenizer
 
 # Below this many passages a pool costs more than it saves.
-PARALLEL_ABOVE = 20_000
+def _parallel_above(default: int = 20_000) -> int:
+    """RERANK_TUI_PARALLEL_ABOVE overrides the threshold (a positive number of passages)."""
+    try:
+        return max(1, int(os.environ.get("RERANK_TUI_PARALLEL_ABOVE", default)))
+    except ValueError:
+        return default
+
+
+PARALLEL_ABOVE = _parallel_above()
 CHUNK = 10_000  # passages per task: bounds a worker's memory and keeps progress moving
 
 # Set in the parent just before forking; the forked workers read them.
@@ -160,6 +168,15 @@ def _expand(codes: np.ndarray, ends: np.ndarray, several: list[tuple[int, ...]])
 _COUNTER: ChunkCounter | None = None  # one per worker process, made on its first task
 
 
+def _yield_the_cpu() -> None:
+    """Workers run at a lower priority: on a machine with as many cores as workers, the app's
+    event loop (the caller) still gets a core at once, so typing stays live during a build."""
+    try:
+        os.nice(10)
+    except OSError:  # not permitted here: same priority, still correct
+        pass
+
+
 def _count_task(span: tuple[int, int]) -> Chunk:
     global _COUNTER
     assert _JOB is not None
@@ -223,7 +240,7 @@ def iter_chunks(
         with _FORK_LOCK:
             _JOB = (passages, tokenizer)
             try:
-                pool = multiprocessing.get_context("fork").Pool(min(workers, len(spans)))
+                pool = multiprocessing.get_context("fork").Pool(min(workers, len(spans)), initializer=_yield_the_cpu)
             finally:
                 _JOB = None
         with pool:

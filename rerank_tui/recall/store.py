@@ -84,9 +84,13 @@ def open_index(
     rebuild: bool = False,
     use_cache: bool = True,
     progress=None,
+    build_in_child: bool = False,
 ) -> OpenedIndex:
     """Load the cached index of `source` if it is still current, else build and cache it.
 
+    `build_in_child`: a build runs in a child process that writes the cache entry, which is
+    then opened here (`child_build.py`: the app stays responsive while a large corpus builds);
+    only with the cache, the bm25s engine and the default tokenizer, else it builds here.
     Raises `CorpusError` for a missing or empty corpus.
     """
     started = time.perf_counter()
@@ -104,6 +108,14 @@ def open_index(
             return OpenedIndex(
                 index, stats, False, time.perf_counter() - started, entry, resolved, options, use_cache
             )
+    if build_in_child and use_cache and engine == "bm25s" and tokenizer == Tokenizer():
+        from rerank_tui.recall.child_build import build_in_child as build_apart
+
+        build_apart(source, options=options, engine=engine, params=params, rebuild=rebuild, progress=progress)
+        loaded = _load(entry, engine, params, tokenizer) if entry.is_dir() else None
+        if loaded is not None:  # else the files changed meanwhile (another key): build here
+            index, stats = loaded
+            return OpenedIndex(index, stats, True, time.perf_counter() - started, entry, resolved, options, use_cache)
     corpus = load_corpus(source, options, progress=progress, entries=entries)
     index = Index.build(corpus.passages, engine=engine, params=params, tokenizer=tokenizer, progress=progress)
     stats = CorpusStats.of(corpus)

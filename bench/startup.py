@@ -99,7 +99,7 @@ def child_app(mode: str, argv: list[str]) -> None:
     original = app_module.RerankApp.on_mount
 
     def reached(app) -> str | None:
-        running = {w.name for w in app.workers if w.is_running}
+        running = {w.name for w in app.workers if w.is_running} - {"watch"}  # the corpus watcher runs as long as the app
         if mode == "idle" and app.index is not None:
             return "idle"
         if mode == "loading" and app.reranker_state == "loading" and "model" in running:

@@ -34,7 +34,7 @@ def cmd_tui(args) -> int:
     app = RerankApp(
         AppOptions(
             source=str(args.path),
-            open_index=opener,
+            open_index=lambda **kwargs: opener(build_in_child=True, **kwargs),  # the app's own process stays responsive
             make_reranker=None if args.no_rerank else reranker_factory(args),
             reranker_label="no reranker" if args.no_rerank else reranker_label(args),
             workspace=workspace,
@@ -47,6 +47,7 @@ def cmd_tui(args) -> int:
             recall=recall,
             make_dense=make_dense,
             read_run=read_run,
+            **({} if args.no_watch or args.no_cache else corpus_watching(args.path)),
         )
     )
     try:
@@ -144,6 +145,27 @@ def recall_sources(args):
             return run_candidates(run, index)
 
     return recall, make_dense, read_run
+
+
+def corpus_watching(path) -> dict:
+    """The app's corpus watcher and refresh (AppOptions.watch, .refresh_index, .persist_refresh)."""
+
+    def watch(stop):
+        from rerank_tui.session.corpus_watch import corpus_changes
+
+        return corpus_changes(path, stop)
+
+    def refresh(opened, paths):
+        from rerank_tui.recall.refresh import refresh_index
+
+        return refresh_index(opened, persist=False)  # swapped in first, written to the cache after
+
+    def persist(result) -> None:
+        from rerank_tui.recall.refresh import persist_refresh
+
+        persist_refresh(result)
+
+    return {"watch": watch, "refresh_index": refresh, "persist_refresh": persist}
 
 
 def refuse_without_terminal() -> None:

@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reranker_options(p_tui)
     p_tui.add_argument("-k", type=int, default=100, help="BM25 hits shown (default: 100)")
     p_tui.add_argument("--no-rerank", action="store_true", help="BM25 only: do not load a reranker")
+    p_tui.add_argument("--no-watch", action="store_true", help="do not refresh the index when corpus files change while the app runs")
     add_recall_options(p_tui)
     p_tui.add_argument(
         "--recall-run", type=Path, metavar="FILE",

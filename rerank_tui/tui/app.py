@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on, work
@@ -35,6 +37,7 @@ from rerank_tui.recall.hit import Hit
 from rerank_tui.rerank.base import Reranker, RerankStats
 from rerank_tui.rerank.errors import RerankCancelled, RerankerError
 from rerank_tui.safe_text import one_line
+from rerank_tui.session.corpus_watch import describe_refresh
 from rerank_tui.session.labels import Label, Saved
 from rerank_tui.session.query_metrics import query_metrics
 from rerank_tui.session.judging import judging_pool, next_unjudged, unjudged
@@ -47,10 +50,12 @@ from rerank_tui.tui.daemon_executor import DaemonExecutor
 from rerank_tui.session.recall_choice import RecallChoice
 from rerank_tui.tui.messages import (
     Bm25Ready,
+    CorpusChanged,
     DenseReady,
     EmbedProgressed,
     IndexOpened,
     IndexProgress,
+    IndexRefreshed,
     LabelsSaved,
     Reranked,
     RerankerLoaded,
@@ -94,6 +99,12 @@ class AppOptions:
     make_dense: Callable[..., object] | None = None
     # (index) -> RunCandidates: the --recall-run file mapped onto the index
     read_run: Callable[..., object] | None = None
+    # (stop event) -> batches of changed paths: the corpus watcher (session/corpus_watch.py)
+    watch: Callable[..., Iterator[set[Path]]] | None = None
+    # (opened, changed paths) -> a recall.refresh.RefreshResult: `.opened` (the new
+    # OpenedIndex), `.changed`; re-reads only the files that changed
+    refresh_index: Callable[..., Any] | None = None
+    persist_refresh: Callable[[Any], None] | None = None  # writes a refresh to the cache, after the swap
 
 
 def _cached_stats(ranking) -> RerankStats:
@@ -134,6 +145,9 @@ class RerankApp(App[None]):
         self._model_started = 0.0
         self._bm25_seconds = 0.0
         self.recall = options.recall or RecallChoice()
+        self._watch_stop = threading.Event()  # ends the corpus watcher
+        self._changed: set[Path] = set()  # changed corpus paths not refreshed yet
+        self._refreshing = False
         self._recall_generation = 0  # a source switch makes every search and ranking before it stale
         self._recall_result = None  # the left pane's RecallResult
 
@@ -192,6 +206,7 @@ class RerankApp(App[None]):
 
     def on_unmount(self) -> None:
         self.workspace.labels.on_saved = None
+        self._watch_stop.set()
 
     @property
     def _main(self):
@@ -245,7 +260,7 @@ class RerankApp(App[None]):
             elif self.recall.embedding:
                 failed = self.recall.embedding.startswith("failed")
                 header.append(f" · {self.recall.embedding}", style="bold red" if failed else "yellow")
-        self._main.query_one("#header", Static).update(header)
+        self._main.query_one("#header", Static).update(header, layout=False)  # one line: no layout pass
 
     def _tick_loading(self) -> None:
         if self.reranker_state == "loading" or self.index_state.startswith("opening"):
@@ -253,7 +268,7 @@ class RerankApp(App[None]):
 
     def _set_status(self, text: str = "") -> None:
         self._main.query_one("#status", Static).update(
-            Text(text or "type a query · Enter reranks · ? or F1: keys", no_wrap=True, overflow="ellipsis")
+            Text(text or "type a query · Enter reranks · ? or F1: keys", no_wrap=True, overflow="ellipsis"), layout=False
         )
 
     def _notify_error(self, error: Exception) -> None:
@@ -298,6 +313,70 @@ class RerankApp(App[None]):
             self.map_recall_run()
         if self._pending_rerank:
             self.request_rerank()
+        if self.options.watch is not None and self.options.refresh_index is not None:
+            self.watch_corpus()
+
+    # -- the corpus changing on disk ---------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False, name="watch")
+    def watch_corpus(self) -> None:
+        """Post each batch of changed files (the watcher debounces; quitting stops it)."""
+        assert self.options.watch is not None  # started by _index_opened, only with a watcher
+        for paths in self.options.watch(self._watch_stop):
+            self.post_message(CorpusChanged(paths))
+
+    @on(CorpusChanged)
+    def _corpus_changed(self, event: CorpusChanged) -> None:
+        self._changed |= event.paths
+        if not self._refreshing:
+            self._start_refresh()
+
+    def _start_refresh(self) -> None:
+        paths, self._changed = self._changed, set()
+        self._refreshing = True
+        self.index_state = f"refreshing: {len(paths)} file{'s' if len(paths) != 1 else ''} changed…"
+        self.refresh_index(paths)
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False, name="refresh")
+    def refresh_index(self, paths: set[Path]) -> None:
+        before, refresh = self.index, self.options.refresh_index
+        assert before is not None and refresh is not None  # a watcher runs only once the index is open
+        try:
+            refreshed = refresh(before, paths)
+        except Exception as error:  # noqa: BLE001 - shown in the header; the index as it was keeps working
+            self.post_message(IndexRefreshed(before, error=error))
+            return
+        self.post_message(IndexRefreshed(before, refreshed))
+        if self.options.persist_refresh is not None and refreshed.changed:
+            try:
+                self.options.persist_refresh(refreshed)  # the next start reopens it instead of rebuilding
+            except Exception:  # noqa: BLE001 - a cache write; the next start rebuilds what it lacks
+                pass
+
+    @on(IndexRefreshed)
+    def _index_refreshed(self, event: IndexRefreshed) -> None:
+        self._refreshing = False
+        if event.before is not self.index:  # not ours (cannot happen with one refresh at a time)
+            return
+        if event.error is not None:
+            self.index_state = f"refresh failed: {one_line(str(event.error), 80)}"
+            self.notify(f"the index was not refreshed: {event.error}", severity="error", timeout=10)
+        elif event.refreshed.changed:
+            self.index = event.refreshed.opened
+            self.index_state = f"refreshed: {describe_refresh(event.refreshed)}"
+            if self.options.make_dense is not None and self.recall.wants_dense:
+                # Vectors are filed by text: only new or changed passages are embedded again.
+                self.recall.set_dense(None)
+                self.recall.embedding = "embedding changed passages…"
+                self.embed_corpus()
+            if self.options.read_run is not None:
+                self.recall.run = None
+                self.map_recall_run()
+            self._recall_changed("the corpus changed")
+        else:
+            self.index_state = "ready"
+        if self._changed:  # more changes came in meanwhile
+            self._start_refresh()
 
     # -- recall sources ----------------------------------------------------------------------------
 
@@ -317,7 +396,7 @@ class RerankApp(App[None]):
         dense = make_dense(opened.index, progress=progress, cancel=lambda: worker.is_cancelled)
         if not worker.is_cancelled:
             vectors = getattr(dense, "vectors", None)
-            self.post_message(DenseReady(dense, getattr(vectors, "reused", 0), getattr(vectors, "embedded", 0), getattr(vectors, "seconds", 0.0)))
+            self.post_message(DenseReady(dense, getattr(vectors, "reused", 0), getattr(vectors, "embedded", 0), getattr(vectors, "seconds", 0.0), opened))
 
     @on(EmbedProgressed)
     def _embed_progressed(self, event: EmbedProgressed) -> None:
@@ -327,6 +406,8 @@ class RerankApp(App[None]):
 
     @on(DenseReady)
     def _dense_ready(self, event: DenseReady) -> None:
+        if event.opened is not None and event.opened is not self.index:
+            return  # embedded for an index a refresh has replaced since
         self.recall.set_dense(event.dense)
         self._refresh_header()
         if event.embedded:
@@ -360,13 +441,13 @@ class RerankApp(App[None]):
         self.notify(f"recall: {self.recall.label()}{note}", timeout=4)
         self._recall_changed()
 
-    def _recall_changed(self) -> None:
+    def _recall_changed(self, why: str = "recall source changed") -> None:
         """Search the shown query again with the current source; rerank it if it was reranked."""
         self._recall_generation += 1
         reranked = self.search.ranked_for is not None
         self._pane("bm25").set_title(self.recall.pane_title(None))
         if self.search.ranking or reranked:
-            self._clear_reranked("recall source changed · Enter reranks")
+            self._clear_reranked(f"{why} · Enter reranks")
         if self.search.typed.strip() and self.index is not None:
             self.search_bm25(self.search.typed, debounce=False, force=True)
             if reranked:
@@ -434,7 +515,36 @@ class RerankApp(App[None]):
     @on(Input.Changed, "#query")
     def _query_changed(self, event: Input.Changed) -> None:
         self.search.typed = event.value
-        self.search_bm25(event.value)
+        if not self._search_bm25_inline(event.value):
+            self.search_bm25(event.value)
+
+    def _search_bm25_inline(self, query: str) -> bool:
+        """BM25 that answers within BM25_FAST_S runs here, on the event loop: its hits are on
+        screen in the same frame as the typed key, not one frame later after a thread hop
+        (bench/tui.py). Slower sources, and a BM25 whose last search was slow, use the worker."""
+        choice = self.recall
+        kind = choice.current if choice.ready() else "bm25"
+        if self.index is None or kind != "bm25" or choice.seconds.get(kind, self._bm25_seconds) > BM25_FAST_S:
+            return False
+        self.workers.cancel_group(self, "bm25")  # an older key's search must not land after this one
+        generation = self._recall_generation
+        result = choice.search(self.index.index, query, self.options.bm25_k, self._query_id(query))
+        self._bm25_seconds = result.seconds
+        self._bm25_ready(Bm25Ready(query, result.hits, result, generation))
+        if result.hits and self.reranker is not None and self.reranker_state == "ready":
+            self.show_cached_ranking(query, result.hits, result.kind, generation)
+        return True
+
+    @work(thread=True, exclusive=True, group="cached-ranking", exit_on_error=False, name="cached-ranking")
+    def show_cached_ranking(self, query: str, hits: list[Hit], kind: str, generation: int) -> None:
+        """A query reranked before shows its reranked list from the score cache (SQLite) at once."""
+        worker = get_current_worker()
+        reranker, instruction = self.reranker, self.search.instruction
+        if reranker is None:
+            return
+        cached = cached_rerank_hits(reranker, query, hits[: self.options.rerank_depth], instruction)
+        if cached is not None and not worker.is_cancelled:
+            self.post_message(Reranked(query, instruction, cached[0], cached[1], cached=True, source=kind, generation=generation))
 
     @work(thread=True, exclusive=True, group="bm25", exit_on_error=False, name="bm25")
     def search_bm25(self, query: str, debounce: bool = True, force: bool = False) -> None:
@@ -502,8 +612,11 @@ class RerankApp(App[None]):
         pane.table.shown_for = query
         if had_ranking and self.search.ranked_for is None:
             self._clear_reranked("query changed · Enter reranks")
-        # The preview and metrics follow a frame later: the hits come first while typing.
-        self.call_after_refresh(self._update_preview)
+        # The preview and metrics follow a frame later: the hits come first while typing. With
+        # rows, the table's RowHighlighted (posted after the frame that shows them) updates the
+        # preview; without, nothing will.
+        if not hits:
+            self.call_after_refresh(self._update_preview)
         self.call_after_refresh(self._refresh_metrics)
 
     def _clear_reranked(self, message: str) -> None:
@@ -869,7 +982,8 @@ class RerankApp(App[None]):
         query = self.search.query
         labels = self.workspace.labels.for_query(query)
         metrics = query_metrics(labels, self.search.hits, self.search.current_ranking()) if query.strip() else None
-        (line := self._main.query_one("#metrics", Static)).update(format_metrics(metrics, line.size.width + self.size.width - line.screen.outer_size.width))
+        (line := self._main.query_one("#metrics", Static)).update(
+            format_metrics(metrics, line.size.width + self.size.width - line.screen.outer_size.width), layout=False)
 
     def on_resize(self, event) -> None:
         """Fit the metrics line to the new width: after App's own handler has taken the new size

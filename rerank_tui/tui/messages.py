@@ -89,11 +89,30 @@ class EmbedProgressed(Message):
 
 
 class DenseReady(Message):
-    """The corpus's vectors are ready: dense and hybrid recall work (`dense`: a DenseRecall)."""
+    """The corpus's vectors are ready: dense and hybrid recall work (`dense`: a DenseRecall).
+    `opened`: the index they were embedded for (a refresh may have replaced it since)."""
 
-    def __init__(self, dense, reused: int = 0, embedded: int = 0, seconds: float = 0.0) -> None:
+    def __init__(self, dense, reused: int = 0, embedded: int = 0, seconds: float = 0.0, opened=None) -> None:
         super().__init__()
         self.dense, self.reused, self.embedded, self.seconds = dense, reused, embedded, seconds
+        self.opened = opened
+
+
+class CorpusChanged(Message):
+    """Files of the corpus changed on disk (`paths`: absolute), from the watcher thread."""
+
+    def __init__(self, paths: set) -> None:
+        super().__init__()
+        self.paths = paths
+
+
+class IndexRefreshed(Message):
+    """The index after a refresh (`refreshed`: what `AppOptions.refresh_index` returned),
+    or the error that stopped it, for the index `before`."""
+
+    def __init__(self, before, refreshed=None, error: Exception | None = None) -> None:
+        super().__init__()
+        self.before, self.refreshed, self.error = before, refreshed, error
 
 
 class RunReady(Message):

@@ -212,10 +212,14 @@ async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int
 
     changed_at: dict[str, float] = {}
     latencies: list[float] = []
-    search, show = RerankApp.search_bm25, ResultsTable.show
+    search, inline, show = RerankApp.search_bm25, RerankApp._search_bm25_inline, ResultsTable.show
 
-    def timed_search(self, query, debounce=True):
+    def timed_inline(self, query):  # every key's first step (the query box changed)
         changed_at[query] = time.perf_counter()
+        return inline(self, query)
+
+    def timed_search(self, query, debounce=True):  # the worker, when the search is not inline
+        changed_at.setdefault(query, time.perf_counter())
         return search(self, query, debounce)
 
     def timed_show(self, rows, label_of, *args, **kwargs):
@@ -226,7 +230,7 @@ async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int
         if started is not None:
             clock.after_paint(self, lambda now: latencies.append((now - started) * 1000))
 
-    RerankApp.search_bm25, ResultsTable.show = timed_search, timed_show
+    RerankApp.search_bm25, RerankApp._search_bm25_inline, ResultsTable.show = timed_search, timed_inline, timed_show
     clock = PaintClock(ResultsTable).__enter__()
     try:
         with tempfile.TemporaryDirectory() as ws:
@@ -251,7 +255,7 @@ async def keystroke_latency(corpus: Path, max_queries: int, size: tuple[int, int
                     await pilot.pause(0.1)
     finally:
         clock.__exit__()
-        RerankApp.search_bm25, ResultsTable.show = search, show
+        RerankApp.search_bm25, RerankApp._search_bm25_inline, ResultsTable.show = search, inline, show
     return latencies
 
 
@@ -263,6 +267,7 @@ def main() -> None:
     parser.add_argument("--keystrokes-only", action="store_true", help="skip the first-frame runs")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    import rerank_tui.tui  # noqa: F401 - before textual: the app's frame rate (TEXTUAL_FPS) for every row, floors too
     if args.child:
         child_first_frame(json.loads(args.child))
         return

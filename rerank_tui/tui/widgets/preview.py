@@ -41,6 +41,6 @@ class Preview(VerticalScroll):
             body.update("")
             return
         stale = label is not None and label.is_stale(hit.passage.text)
-        head.update(passage_header(hit, label, stale, self.scale))
+        head.update(passage_header(hit, label, stale, self.scale), layout=False)  # one line
         body.update(highlighted(hit.passage.text, query, tokenizer))
         self.scroll_home(animate=False)

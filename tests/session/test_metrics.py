@@ -2,6 +2,10 @@
 with one line."""
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import ir_measures
 import pytest
@@ -102,3 +106,18 @@ def test_no_queries_and_no_run():
     assert per_query(QRELS, {}, ["P@5"])["P@5"] == {q: 0.0 for q in QRELS}
     assert math.isnan(aggregate("nDCG@10", {})) and aggregate("NumQ", {}) == 0
     assert measure_of("nDCG@10") is measure_of("nDCG@10")  # parsed once
+
+
+@pytest.mark.parametrize("seed", ["12", "26"])
+def test_measures_that_differ_only_in_relevance_settings_keep_their_own_values(seed):
+    """Under these string hash seeds ir-measures' pytrec_eval provider, given nDCG@10 and
+    nDCG(gains={1:0})@10 in one call, labelled one's values with the other's measure."""
+    code = (
+        "from tests.session.test_metrics import QRELS, RUN, WORKING, _reference\n"
+        "from rerank_tui.session.metrics import aggregate, per_query\n"
+        "values, reference = per_query(QRELS, RUN, WORKING), _reference(WORKING)\n"
+        "print([n for n in WORKING if abs(aggregate(n, values[n]) - reference[n]) > 1e-9])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=os.environ | {"PYTHONHASHSEED": seed}, cwd=Path(__file__).resolve().parents[2]).stdout
+    assert out.strip() == "[]"

@@ -3,13 +3,15 @@
     .venv/bin/python bench/app_build.py [--passages 1000000]
 
 The app (headless, 120x40) opens a synthetic JSONL corpus of N passages with no cached index,
-so it builds (reading, tokenizing in worker processes, the BM25 matrix) in its index worker.
+so it builds, as `rerank-tui PATH` does: in a child process (reading, tokenizing in worker
+processes, the BM25 matrix), then opens the cache entry the child wrote.
 Meanwhile a key is typed into the query box every 100 ms; for each, the time from the key to
 the frame that shows it is recorded. The floor is the same measure in a bare Textual app with
 one Input, in the same run. Also printed: the build's seconds, how many progress updates the
 header showed, and the time from the index being ready to the BM25 pane showing the hits of
 the text typed during the build.
-Targets: key → frame p95 during the build within 2x the bare floor (and <= 50 ms); BM25 hits
+Pilot's own handling of a key is in both measures (about 60 ms here), so they compare as a
+ratio. Targets: key → frame p95 during the build within 2x the bare floor's p95; BM25 hits
 within 0.5 s of the index being ready.
 """
 
@@ -104,7 +106,7 @@ def main() -> None:
     print(f"{'key -> frame during the build, p50 / p95 (ms)':<58} | {percentile(during, 0.5):.1f} / {percentile(during, 0.95):.1f} ({len(during)} keys)")
     print(f"{'key -> frame in a bare Textual Input (the floor), p50 / p95':<58} | {percentile(idle, 0.5):.1f} / {percentile(idle, 0.95):.1f} ({len(idle)} keys)")
     print(f"{'index ready -> BM25 pane shows the typed query (s)':<58} | {result['answer_s']:.2f}")
-    print("\ntargets: key -> frame p95 during the build <= 2x the bare p95 and <= 50 ms; BM25 hits within 0.5 s of the index")
+    print("\ntargets: key -> frame p95 during the build <= 2x the bare p95 (pilot's key handling is in both); BM25 hits within 0.5 s of the index")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ rules, as git applies them), `sniff` (text or binary, gzipped names), `decode` (
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from rerank_tui.lazy_exports import lazy_exports
 
 # name → module: imported on first use, so that `rerank_tui.corpus.passage` alone (what the
 # app's first frame needs) does not pull in the readers, pathspec and the HTML parser.
@@ -46,10 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -7,13 +7,14 @@ frame needs `recall.hit` alone, not numpy and the engines.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from rerank_tui.lazy_exports import lazy_exports
+
 _EXPORTS = {
-    "ENGINES": "engines",
-    "METHODS": "engines",
-    "BM25Params": "engines",
+    "ENGINES": "params",
+    "METHODS": "params",
+    "BM25Params": "params",
     "Hit": "hit",
     "Index": "index",
     "CorpusStats": "store",
@@ -26,7 +27,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from rerank_tui.recall.engines import ENGINES, METHODS, BM25Params
+    from rerank_tui.recall.params import ENGINES, METHODS, BM25Params
     from rerank_tui.recall.hit import Hit
     from rerank_tui.recall.index import Index
     from rerank_tui.recall.refresh import RefreshResult, persist_refresh, refresh_index
@@ -49,10 +50,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -57,9 +57,11 @@ def test_scores_match_in_process_and_keep_input_order(rerank_server, tiny_model,
     posts = [r for r in rerank_server.requests if r[0] == "POST"]
     assert len(posts) == 3 and ranking.stats.batches == 3
     assert all(r[2]["authorization"] == "Bearer sk-test-123" for r in posts)
-    sent = json.loads(posts[0][3])
-    assert sent["query"].endswith("<Instruct>: Prefer code\n<Query>: python dataloader worker error\n")
-    assert sent["documents"][0] == f"<Document>: {docs[0]}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+    sent = [json.loads(post[3]) for post in posts]  # batches go out concurrently: in any order
+    assert all(s["query"].endswith("<Instruct>: Prefer code\n<Query>: python dataloader worker error\n") for s in sent)
+    documents = [d for s in sent for d in s["documents"]]
+    assert f"<Document>: {docs[0]}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n" in documents
+    assert len(documents) == len(docs)
     assert ranking.stats.tokens and ranking.stats.tokens > 15 * 50
     ranked = client.rank(QUERY, docs, "Prefer code", top_k=3).results
     assert [r.index for r in ranked] == sorted(range(15), key=lambda i: -local[i])[:3]

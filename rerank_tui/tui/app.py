@@ -537,10 +537,14 @@ class RerankApp(App[None]):
 
     @work(thread=True, exclusive=True, group="cached-ranking", exit_on_error=False, name="cached-ranking")
     def show_cached_ranking(self, query: str, hits: list[Hit], kind: str, generation: int) -> None:
-        """A query reranked before shows its reranked list from the score cache (SQLite) at once."""
-        worker = get_current_worker()
+        """The inline search's cached ranking, off the event loop (the score cache is SQLite)."""
+        self._post_cached_ranking(query, hits, kind, generation, get_current_worker())
+
+    def _post_cached_ranking(self, query: str, hits: list[Hit], kind: str, generation: int, worker) -> None:
+        """A query reranked before (history, recent queries, the query set) shows its reranked
+        list from the score cache at once; nothing waits for the model. In a worker thread."""
         reranker, instruction = self.reranker, self.search.instruction
-        if reranker is None:
+        if not hits or reranker is None or self.reranker_state != "ready":
             return
         cached = cached_rerank_hits(reranker, query, hits[: self.options.rerank_depth], instruction)
         if cached is not None and not worker.is_cancelled:
@@ -570,13 +574,7 @@ class RerankApp(App[None]):
         if worker.is_cancelled:
             return
         self.post_message(Bm25Ready(query, hits, result, generation))
-        # A query reranked before (history, recent queries, the query set) shows its
-        # reranked list from the score cache at once; nothing waits for the model here.
-        reranker, instruction = self.reranker, self.search.instruction
-        if hits and reranker is not None and self.reranker_state == "ready":
-            cached = cached_rerank_hits(reranker, query, hits[: self.options.rerank_depth], instruction)
-            if cached is not None and not worker.is_cancelled:
-                self.post_message(Reranked(query, instruction, cached[0], cached[1], cached=True, source=result.kind, generation=generation))
+        self._post_cached_ranking(query, hits, result.kind, generation, worker)
 
     def _query_id(self, query: str) -> str | None:
         """The query set's id of a query, for the run source (None when no run is read)."""

@@ -391,3 +391,109 @@ async def test_leaving_the_screen_cancels_its_ranking(make_app, tiny_model_dir):
         assert not isinstance(app.screen, QuerySetScreen)
         assert worker.state == WorkerState.CANCELLED
         release.set()
+
+
+def _labels_on_every_query(app) -> dict[str, dict[str, int]]:
+    """Labels on all three queries: BM25's top hit relevant, its second (where there is one) less so."""
+    labels = {}
+    for _, text in QUERIES:
+        hits = app.index.index.search(text, 10)
+        labels[text] = {hits[0].passage.id: 3, **({hits[1].passage.id: 1} if len(hits) > 1 else {})}
+    return labels
+
+
+async def _compare_with(app, pilot, screen: QuerySetScreen, name: str) -> None:
+    await pilot.press("ctrl+b")
+    await settle(app, pilot)
+    assert isinstance(app.screen, Picker)
+    names = [value for value, _ in app.screen.items]
+    assert name in names, names
+    app.screen.query_one("#picker-list").highlighted = names.index(name)
+    await pilot.press("enter")
+    await settle(app, pilot)
+    assert app.screen is screen and screen.other is not None and screen.other.name == name
+
+
+def _assert_b_column(app, screen: QuerySetScreen, labels, expected: dict[str, float]) -> None:
+    """B's column is `expected` (query id → nDCG@10 of B's run), shown in each row, and the
+    head's "(N better, M worse than A)" counts what the rows say."""
+    rows = {r.entry.id: r for r in screen.scored.rows}
+    table = screen.query_one(RankedList)
+    for qid, value in expected.items():
+        row = rows[qid]
+        assert row.other == pytest.approx(value), qid
+        assert row.other_delta == pytest.approx(value - row.reranked), qid
+        cell = screen._cells(row)["B"].plain
+        assert cell == f"{value:.3f}" and cell in table.line_text(table.get_row_index(qid)).plain
+    better = sum(1 for q, v in expected.items() if v - rows[q].reranked > 1e-9)
+    worse = sum(1 for q, v in expected.items() if v - rows[q].reranked < -1e-9)
+    head = screen.query_one("#qs-head", Static).render().plain
+    assert f"({better} better, {worse} worse than A)" in head, head
+    assert (screen.scored.means.other_better, screen.scored.means.other_worse) == (better, worse)
+    mean = screen._mean_cells()["B"].plain
+    assert mean == f"{sum(expected.values()) / len(expected):.3f}"
+
+
+async def test_compare_with_a_try_b_is_the_models_ranking_for_its_instruction(make_app):
+    from rerank_tui.session.query_set_scores import QueryRun
+    from rerank_tui.session.ranking import rerank_hits
+
+    tried = "Judge whether the passage says how numpy seeds behave in DataLoader workers."
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        labels = _labels_on_every_query(app)
+        seed(app, labels)
+        app.workspace.tries.record(tried)  # an instruction tried before: "try 1" on the board
+        screen = await open_query_set(app, pilot)
+        await _compare_with(app, pilot, screen, "try 1")
+        assert screen.other.instruction == tried and not screen.other_pending
+        depth = app.options.rerank_depth
+        expected = {}
+        for qid, text in QUERIES:
+            hits = screen.runs[qid].hits
+            direct, _ = rerank_hits(app.reranker, text, hits[:depth], tried)
+            assert [r.hit.passage.id for r in screen.other_rankings[qid]] == [r.hit.passage.id for r in direct]
+            run = QueryRun(screen.runs[qid].entry, hits, direct).run(depth)
+            qrels = {qid: labels[text]}
+            expected[qid] = per_query(qrels, {qid: run}, ["nDCG@10"])["nDCG@10"][qid]
+        _assert_b_column(app, screen, labels, expected)
+
+
+async def test_compare_with_a_snapshot_b_is_its_run_and_side_by_side_shows_its_order(make_app, workspace_dir):
+    from rerank_tui.session.snapshots import save_snapshot
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        labels = _labels_on_every_query(app)
+        seed(app, labels)
+        everything = [h.passage.id for h in app.index.index.search("DataLoader workers worker seed useEffect cleanup", 20)]
+        # Frozen runs unlike A's: query 1 ideal (labels first), query 2 without its labeled
+        # passages (nDCG 0: worse than A), query 3 with its labeled passages last.
+        frozen = {}
+        for qid, text in QUERIES:
+            relevant = sorted(labels[text], key=lambda d: -labels[text][d])
+            rest = [d for d in everything if d not in labels[text]]
+            order = {"1": relevant + rest, "2": rest, "3": rest + relevant[::-1]}[qid]
+            frozen[qid] = [(doc, 1.0 - i / 100) for i, doc in enumerate(order)]
+        save_snapshot(workspace_dir, "frozen", {"instruction": "elsewhere"}, dict(QUERIES), frozen)
+        screen = await open_query_set(app, pilot)
+        await _compare_with(app, pilot, screen, "snapshot frozen")
+        assert not screen.other_rankings  # a snapshot is read, not reranked
+        expected = {
+            qid: per_query({qid: labels[text]}, {qid: frozen[qid]}, ["nDCG@10"])["nDCG@10"][qid] for qid, text in QUERIES
+        }
+        assert expected["2"] == 0.0 and screen.scored.means.other_worse >= 1
+        _assert_b_column(app, screen, labels, expected)
+        # Side by side: B is the snapshot's order, looked up in the index (SideList.from_run).
+        screen.query_one(RankedList).move_cursor(row=1 + shown_ids(screen).index("3"))
+        await pilot.press("ctrl+y")
+        await settle(app, pilot)
+        pair = app.screen
+        assert isinstance(pair, PairScreen) and pair.label_query == "useEffect cleanup"
+        left, right = (p.table for p in pair.panes())
+        assert list(right.hits) == [doc for doc, _ in frozen["3"]]
+        assert list(left.hits) == [r.hit.passage.id for r in screen.runs["3"].ranking]
+        title = pair.query_one("#pair-right .pane-title", Static).render().plain
+        assert "snapshot frozen" in title and f"nDCG@10 {expected['3']:.3f}" in title

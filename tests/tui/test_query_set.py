@@ -414,7 +414,7 @@ async def _compare_with(app, pilot, screen: QuerySetScreen, name: str) -> None:
     assert app.screen is screen and screen.other is not None and screen.other.name == name
 
 
-def _assert_b_column(app, screen: QuerySetScreen, labels, expected: dict[str, float]) -> None:
+def _assert_b_column(screen: QuerySetScreen, expected: dict[str, float]) -> None:
     """B's column is `expected` (query id → nDCG@10 of B's run), shown in each row, and the
     head's "(N better, M worse than A)" counts what the rows say."""
     rows = {r.entry.id: r for r in screen.scored.rows}
@@ -457,7 +457,7 @@ async def test_compare_with_a_try_b_is_the_models_ranking_for_its_instruction(ma
             run = QueryRun(screen.runs[qid].entry, hits, direct).run(depth)
             qrels = {qid: labels[text]}
             expected[qid] = per_query(qrels, {qid: run}, ["nDCG@10"])["nDCG@10"][qid]
-        _assert_b_column(app, screen, labels, expected)
+        _assert_b_column(screen, expected)
 
 
 async def test_compare_with_a_snapshot_b_is_its_run_and_side_by_side_shows_its_order(make_app, workspace_dir):
@@ -485,7 +485,7 @@ async def test_compare_with_a_snapshot_b_is_its_run_and_side_by_side_shows_its_o
             qid: per_query({qid: labels[text]}, {qid: frozen[qid]}, ["nDCG@10"])["nDCG@10"][qid] for qid, text in QUERIES
         }
         assert expected["2"] == 0.0 and screen.scored.means.other_worse >= 1
-        _assert_b_column(app, screen, labels, expected)
+        _assert_b_column(screen, expected)
         # Side by side: B is the snapshot's order, looked up in the index (SideList.from_run).
         screen.query_one(RankedList).move_cursor(row=1 + shown_ids(screen).index("3"))
         await pilot.press("ctrl+y")
@@ -497,3 +497,76 @@ async def test_compare_with_a_snapshot_b_is_its_run_and_side_by_side_shows_its_o
         assert list(left.hits) == [r.hit.passage.id for r in screen.runs["3"].ranking]
         title = pair.query_one("#pair-right .pane-title", Static).render().plain
         assert "snapshot frozen" in title and f"nDCG@10 {expected['3']:.3f}" in title
+
+
+async def test_ranking_shows_its_progress_and_says_what_came_from_the_score_cache(make_app, tiny_model_dir, monkeypatch):
+    """A held model (it scores only when the gate opens; the real tiny model behind the score
+    cache): while it waits, #qs-status shows how far the worker is; at the end, how many
+    queries came from the score cache and how many from the model."""
+    import threading
+
+    from rerank_tui.rerank import build_reranker
+    from rerank_tui.rerank.base import BaseReranker
+    from rerank_tui.rerank.score_cache import CachedReranker, ScoreCache
+    from rerank_tui.tui.screens import query_set as query_set_module
+
+    gate, started = threading.Event(), threading.Event()
+    gate.set()
+
+    class Held(BaseReranker):
+        def __init__(self):
+            super().__init__()
+            self.inner = build_reranker("transformers", str(tiny_model_dir), max_length=512, cache=False)
+            self.identity, self.max_length = self.inner.identity, self.inner.max_length
+
+        def _score(self, query, documents, instruction, call):
+            started.set()
+            while not gate.wait(0.02):
+                call.check()
+            return self.inner.score(query, documents, instruction)
+
+    def status(screen) -> str:
+        return screen.query_one("#qs-status", Static).render().plain
+
+    async def open_held(pilot) -> QuerySetScreen:
+        gate.clear()
+        started.clear()
+        await pilot.press("ctrl+e")
+        for _ in range(400):
+            await pilot.pause()
+            if started.is_set():
+                break
+        assert started.is_set(), "the screen asked the model"
+        await pilot.pause()
+        assert isinstance(app.screen, QuerySetScreen)
+        return app.screen
+
+    app = make_app(reranker=lambda: CachedReranker(Held(), ScoreCache()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.workspace.queries.add(QUERIES[:1])
+        screen = await open_query_set(app, pilot)  # the gate is open: query 1 is scored and cached
+        assert status(screen) == "1 queries ranked · 0 from the score cache, 1 by the model"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        # Every batch handed over at once: the worker's hand-over progress while the model waits.
+        monkeypatch.setattr(query_set_module, "POST_EVERY_S", 0.0)
+        app.workspace.queries.add(QUERIES[1:])
+        screen = await open_held(pilot)
+        assert status(screen) == "ranking… 3/3 searched · 1 reranked · 2 waiting for the model"
+        assert screen.pending == {"2", "3"} and screen.runs["1"].from_cache
+        gate.set()
+        await settle(app, pilot)
+        assert status(screen) == "3 queries ranked · 1 from the score cache, 2 by the model"
+        assert not screen.pending and all(r.ranking is not None for r in screen.runs.values())
+        await pilot.press("escape")
+        await settle(app, pilot)
+        # Rows held back, progress said every time: the first pass's "score cache first" line.
+        monkeypatch.setattr(query_set_module, "POST_EVERY_S", 1e9)
+        monkeypatch.setattr(query_set_module, "PROGRESS_EVERY_S", 0.0)
+        app.workspace.queries.add([("4", "pinned memory GPU")])
+        screen = await open_held(pilot)
+        assert status(screen) == "ranking… 4/4 · score cache first"
+        gate.set()
+        await settle(app, pilot)
+        assert status(screen) == "4 queries ranked · 3 from the score cache, 1 by the model"

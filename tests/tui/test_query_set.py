@@ -570,3 +570,64 @@ async def test_ranking_shows_its_progress_and_says_what_came_from_the_score_cach
         gate.set()
         await settle(app, pilot)
         assert status(screen) == "4 queries ranked · 3 from the score cache, 1 by the model"
+
+
+async def test_a_note_edited_on_the_screen_is_saved_shown_and_cleared_when_empty(make_app, workspace_dir):
+    import yaml
+
+    def notes_on_disk() -> dict[str, str | None]:
+        data = yaml.safe_load((workspace_dir / "queries.yaml").read_text(encoding="utf-8"))
+        return {q["id"]: q.get("note") for q in data["queries"]}
+
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        seed(app)
+        screen = await open_query_set(app, pilot)
+        table = screen.query_one(RankedList)
+        while screen.current_row().entry.id != "2":  # the keys move the cursor (the filter has the focus)
+            await pilot.press("down")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, NamePrompt) and app.screen.value == ""
+        await pilot.press(*"numpy seeds repeat across workers", "enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert notes_on_disk()["2"] == "numpy seeds repeat across workers"
+        assert app.workspace.queries.by_text("worker seed").note == "numpy seeds repeat across workers"
+        row = screen.current_row()
+        assert row.entry.id == "2" and row.entry.note == "numpy seeds repeat across workers"  # the cursor stayed
+        assert "note: numpy seeds repeat across workers" in screen.query_one("#qs-detail", Static).render().plain
+        line = table.line_text(table.get_row_index("2")).plain
+        assert "✎ worker seed" in line
+        assert not any("✎" in table.line_text(table.get_row_index(q)).plain for q in ("1", "3"))
+        # Reopened: the note is there to edit; emptied, it is gone.
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, NamePrompt) and app.screen.value == "numpy seeds repeat across workers"
+        await pilot.press("ctrl+u")  # everything before the cursor (at the end)
+        assert app.screen.query_one("#name-input", Input).value == ""
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert not notes_on_disk()["2"]
+        assert not app.workspace.queries.by_text("worker seed").note
+        assert "note:" not in screen.query_one("#qs-detail", Static).render().plain
+        assert "✎" not in table.line_text(table.get_row_index("2")).plain
+
+
+async def test_an_empty_note_on_the_main_screen_adds_the_query_and_clears_its_note(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one("#query").focus()
+        await pilot.press(*"worker seed", "enter")
+        await settle(app, pilot)
+        await pilot.press("ctrl+n", "enter")  # "the query joins the set; empty: no note"
+        await settle(app, pilot)
+        entry = app.workspace.queries.by_text("worker seed")
+        assert entry is not None and not entry.note
+        app.workspace.queries.set_note("worker seed", "an information need")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, NamePrompt) and app.screen.value == "an information need"
+        await pilot.press("ctrl+u", "enter")
+        await settle(app, pilot)
+        assert not app.workspace.queries.by_text("worker seed").note

@@ -1187,7 +1187,7 @@ class RerankApp(App[None]):
                 return
             self.notify(f"query {entry.id} in the set" + (" · note saved" if entry.note else ""))
 
-        self.push_screen(NamePrompt(f"Note for {one_line(query, 60)} (the query joins the set; empty: no note)", current), save)
+        self.push_screen(NamePrompt(f"Note for {one_line(query, 60)} (the query joins the set; empty: no note)", current, allow_empty=True), save)
 
     def action_tries(self) -> None:
         def picked(instruction: str | None) -> None:

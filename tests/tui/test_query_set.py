@@ -391,3 +391,243 @@ async def test_leaving_the_screen_cancels_its_ranking(make_app, tiny_model_dir):
         assert not isinstance(app.screen, QuerySetScreen)
         assert worker.state == WorkerState.CANCELLED
         release.set()
+
+
+def _labels_on_every_query(app) -> dict[str, dict[str, int]]:
+    """Labels on all three queries: BM25's top hit relevant, its second (where there is one) less so."""
+    labels = {}
+    for _, text in QUERIES:
+        hits = app.index.index.search(text, 10)
+        labels[text] = {hits[0].passage.id: 3, **({hits[1].passage.id: 1} if len(hits) > 1 else {})}
+    return labels
+
+
+async def _compare_with(app, pilot, screen: QuerySetScreen, name: str) -> None:
+    await pilot.press("ctrl+b")
+    await settle(app, pilot)
+    assert isinstance(app.screen, Picker)
+    names = [value for value, _ in app.screen.items]
+    assert name in names, names
+    app.screen.query_one("#picker-list").highlighted = names.index(name)
+    await pilot.press("enter")
+    await settle(app, pilot)
+    assert app.screen is screen and screen.other is not None and screen.other.name == name
+
+
+def _assert_b_column(screen: QuerySetScreen, expected: dict[str, float]) -> None:
+    """B's column is `expected` (query id → nDCG@10 of B's run), shown in each row, and the
+    head's "(N better, M worse than A)" counts what the rows say."""
+    rows = {r.entry.id: r for r in screen.scored.rows}
+    table = screen.query_one(RankedList)
+    for qid, value in expected.items():
+        row = rows[qid]
+        assert row.other == pytest.approx(value), qid
+        assert row.other_delta == pytest.approx(value - row.reranked), qid
+        cell = screen._cells(row)["B"].plain
+        assert cell == f"{value:.3f}" and cell in table.line_text(table.get_row_index(qid)).plain
+    better = sum(1 for q, v in expected.items() if v - rows[q].reranked > 1e-9)
+    worse = sum(1 for q, v in expected.items() if v - rows[q].reranked < -1e-9)
+    head = screen.query_one("#qs-head", Static).render().plain
+    assert f"({better} better, {worse} worse than A)" in head, head
+    assert (screen.scored.means.other_better, screen.scored.means.other_worse) == (better, worse)
+    mean = screen._mean_cells()["B"].plain
+    assert mean == f"{sum(expected.values()) / len(expected):.3f}"
+
+
+async def test_compare_with_a_try_b_is_the_models_ranking_for_its_instruction(make_app):
+    from rerank_tui.session.query_set_scores import QueryRun
+    from rerank_tui.session.ranking import rerank_hits
+
+    tried = "Judge whether the passage says how numpy seeds behave in DataLoader workers."
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        labels = _labels_on_every_query(app)
+        seed(app, labels)
+        app.workspace.tries.record(tried)  # an instruction tried before: "try 1" on the board
+        screen = await open_query_set(app, pilot)
+        await _compare_with(app, pilot, screen, "try 1")
+        assert screen.other.instruction == tried and not screen.other_pending
+        depth = app.options.rerank_depth
+        expected = {}
+        for qid, text in QUERIES:
+            hits = screen.runs[qid].hits
+            direct, _ = rerank_hits(app.reranker, text, hits[:depth], tried)
+            assert [r.hit.passage.id for r in screen.other_rankings[qid]] == [r.hit.passage.id for r in direct]
+            run = QueryRun(screen.runs[qid].entry, hits, direct).run(depth)
+            qrels = {qid: labels[text]}
+            expected[qid] = per_query(qrels, {qid: run}, ["nDCG@10"])["nDCG@10"][qid]
+        _assert_b_column(screen, expected)
+
+
+async def test_compare_with_a_snapshot_b_is_its_run_and_side_by_side_shows_its_order(make_app, workspace_dir):
+    from rerank_tui.session.snapshots import save_snapshot
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        labels = _labels_on_every_query(app)
+        seed(app, labels)
+        everything = [h.passage.id for h in app.index.index.search("DataLoader workers worker seed useEffect cleanup", 20)]
+        # Frozen runs unlike A's: query 1 ideal (labels first), query 2 without its labeled
+        # passages (nDCG 0: worse than A), query 3 with its labeled passages last.
+        frozen = {}
+        for qid, text in QUERIES:
+            relevant = sorted(labels[text], key=lambda d: -labels[text][d])
+            rest = [d for d in everything if d not in labels[text]]
+            order = {"1": relevant + rest, "2": rest, "3": rest + relevant[::-1]}[qid]
+            frozen[qid] = [(doc, 1.0 - i / 100) for i, doc in enumerate(order)]
+        save_snapshot(workspace_dir, "frozen", {"instruction": "elsewhere"}, dict(QUERIES), frozen)
+        screen = await open_query_set(app, pilot)
+        await _compare_with(app, pilot, screen, "snapshot frozen")
+        assert not screen.other_rankings  # a snapshot is read, not reranked
+        expected = {
+            qid: per_query({qid: labels[text]}, {qid: frozen[qid]}, ["nDCG@10"])["nDCG@10"][qid] for qid, text in QUERIES
+        }
+        assert expected["2"] == 0.0 and screen.scored.means.other_worse >= 1
+        _assert_b_column(screen, expected)
+        # Side by side: B is the snapshot's order, looked up in the index (SideList.from_run).
+        screen.query_one(RankedList).move_cursor(row=1 + shown_ids(screen).index("3"))
+        await pilot.press("ctrl+y")
+        await settle(app, pilot)
+        pair = app.screen
+        assert isinstance(pair, PairScreen) and pair.label_query == "useEffect cleanup"
+        left, right = (p.table for p in pair.panes())
+        assert list(right.hits) == [doc for doc, _ in frozen["3"]]
+        assert list(left.hits) == [r.hit.passage.id for r in screen.runs["3"].ranking]
+        title = pair.query_one("#pair-right .pane-title", Static).render().plain
+        assert "snapshot frozen" in title and f"nDCG@10 {expected['3']:.3f}" in title
+
+
+async def test_ranking_shows_its_progress_and_says_what_came_from_the_score_cache(make_app, tiny_model_dir, monkeypatch):
+    """A held model (it scores only when the gate opens; the real tiny model behind the score
+    cache): while it waits, #qs-status shows how far the worker is; at the end, how many
+    queries came from the score cache and how many from the model."""
+    import threading
+
+    from rerank_tui.rerank import build_reranker
+    from rerank_tui.rerank.base import BaseReranker
+    from rerank_tui.rerank.score_cache import CachedReranker, ScoreCache
+    from rerank_tui.tui.screens import query_set as query_set_module
+
+    gate, started = threading.Event(), threading.Event()
+    gate.set()
+
+    class Held(BaseReranker):
+        def __init__(self):
+            super().__init__()
+            self.inner = build_reranker("transformers", str(tiny_model_dir), max_length=512, cache=False)
+            self.identity, self.max_length = self.inner.identity, self.inner.max_length
+
+        def _score(self, query, documents, instruction, call):
+            started.set()
+            while not gate.wait(0.02):
+                call.check()
+            return self.inner.score(query, documents, instruction)
+
+    def status(screen) -> str:
+        return screen.query_one("#qs-status", Static).render().plain
+
+    async def open_held(pilot) -> QuerySetScreen:
+        gate.clear()
+        started.clear()
+        await pilot.press("ctrl+e")
+        for _ in range(400):
+            await pilot.pause()
+            if started.is_set():
+                break
+        assert started.is_set(), "the screen asked the model"
+        await pilot.pause()
+        assert isinstance(app.screen, QuerySetScreen)
+        return app.screen
+
+    app = make_app(reranker=lambda: CachedReranker(Held(), ScoreCache()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.workspace.queries.add(QUERIES[:1])
+        screen = await open_query_set(app, pilot)  # the gate is open: query 1 is scored and cached
+        assert status(screen) == "1 queries ranked · 0 from the score cache, 1 by the model"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        # Every batch handed over at once: the worker's hand-over progress while the model waits.
+        monkeypatch.setattr(query_set_module, "POST_EVERY_S", 0.0)
+        app.workspace.queries.add(QUERIES[1:])
+        screen = await open_held(pilot)
+        assert status(screen) == "ranking… 3/3 searched · 1 reranked · 2 waiting for the model"
+        assert screen.pending == {"2", "3"} and screen.runs["1"].from_cache
+        gate.set()
+        await settle(app, pilot)
+        assert status(screen) == "3 queries ranked · 1 from the score cache, 2 by the model"
+        assert not screen.pending and all(r.ranking is not None for r in screen.runs.values())
+        await pilot.press("escape")
+        await settle(app, pilot)
+        # Rows held back, progress said every time: the first pass's "score cache first" line.
+        monkeypatch.setattr(query_set_module, "POST_EVERY_S", 1e9)
+        monkeypatch.setattr(query_set_module, "PROGRESS_EVERY_S", 0.0)
+        app.workspace.queries.add([("4", "pinned memory GPU")])
+        screen = await open_held(pilot)
+        assert status(screen) == "ranking… 4/4 · score cache first"
+        gate.set()
+        await settle(app, pilot)
+        assert status(screen) == "4 queries ranked · 3 from the score cache, 1 by the model"
+
+
+async def test_a_note_edited_on_the_screen_is_saved_shown_and_cleared_when_empty(make_app, workspace_dir):
+    import yaml
+
+    def notes_on_disk() -> dict[str, str | None]:
+        data = yaml.safe_load((workspace_dir / "queries.yaml").read_text(encoding="utf-8"))
+        return {q["id"]: q.get("note") for q in data["queries"]}
+
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        seed(app)
+        screen = await open_query_set(app, pilot)
+        table = screen.query_one(RankedList)
+        while screen.current_row().entry.id != "2":  # the keys move the cursor (the filter has the focus)
+            await pilot.press("down")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, NamePrompt) and app.screen.value == ""
+        await pilot.press(*"numpy seeds repeat across workers", "enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert notes_on_disk()["2"] == "numpy seeds repeat across workers"
+        assert app.workspace.queries.by_text("worker seed").note == "numpy seeds repeat across workers"
+        row = screen.current_row()
+        assert row.entry.id == "2" and row.entry.note == "numpy seeds repeat across workers"  # the cursor stayed
+        assert "note: numpy seeds repeat across workers" in screen.query_one("#qs-detail", Static).render().plain
+        line = table.line_text(table.get_row_index("2")).plain
+        assert "✎ worker seed" in line
+        assert not any("✎" in table.line_text(table.get_row_index(q)).plain for q in ("1", "3"))
+        # Reopened: the note is there to edit; emptied, it is gone.
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, NamePrompt) and app.screen.value == "numpy seeds repeat across workers"
+        await pilot.press("ctrl+u")  # everything before the cursor (at the end)
+        assert app.screen.query_one("#name-input", Input).value == ""
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert not notes_on_disk()["2"]
+        assert not app.workspace.queries.by_text("worker seed").note
+        assert "note:" not in screen.query_one("#qs-detail", Static).render().plain
+        assert "✎" not in table.line_text(table.get_row_index("2")).plain
+
+
+async def test_an_empty_note_on_the_main_screen_adds_the_query_and_clears_its_note(make_app):
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.query_one("#query").focus()
+        await pilot.press(*"worker seed", "enter")
+        await settle(app, pilot)
+        await pilot.press("ctrl+n", "enter")  # "the query joins the set; empty: no note"
+        await settle(app, pilot)
+        entry = app.workspace.queries.by_text("worker seed")
+        assert entry is not None and not entry.note
+        app.workspace.queries.set_note("worker seed", "an information need")
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, NamePrompt) and app.screen.value == "an information need"
+        await pilot.press("ctrl+u", "enter")
+        await settle(app, pilot)
+        assert not app.workspace.queries.by_text("worker seed").note

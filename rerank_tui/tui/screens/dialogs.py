@@ -14,14 +14,16 @@ from rerank_tui.safe_text import cut_long_lines, one_line
 
 
 class NamePrompt(ModalScreen[str | None]):
-    """Ask for one line of text (a preset name); Enter confirms, Escape cancels."""
+    """Ask for one line of text (a preset name); Enter confirms, Escape cancels (None). An
+    empty line is None too, unless `allow_empty` (a note: empty clears it), then ""."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, value: str = "") -> None:
+    def __init__(self, title: str, value: str = "", *, allow_empty: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.value = value
+        self.allow_empty = allow_empty
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -31,7 +33,8 @@ class NamePrompt(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        value = event.value.strip()
+        self.dismiss(value if value or self.allow_empty else None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -534,7 +534,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             self._replace_entries()
             self._refresh()
 
-        self.app.push_screen(NamePrompt(f"Note for {one_line(row.entry.text, 60)} (empty clears it)", row.entry.note), save)
+        self.app.push_screen(NamePrompt(f"Note for {one_line(row.entry.text, 60)} (empty clears it)", row.entry.note, allow_empty=True), save)
 
     def _replace_entries(self) -> None:
         for entry in self.query_set.entries:

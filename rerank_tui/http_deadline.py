@@ -320,7 +320,8 @@ class DeadlineClient:
     past the deadline; an untrusted certificate is not retried when `certificate_hint` is
     given. The API key is read from the environment variable `api_key_env`. The words of the
     errors are the backend's: `what` ("rerank server"), `hint()` (how to start or fix the
-    server), `timeout_option` ("--timeout"), `too_big_hint`."""
+    server), `timeout_option` ("--timeout"), `too_big_hint`. `api_key`, when given, is used
+    instead of the environment variable's."""
 
     def __init__(
         self,
@@ -341,6 +342,7 @@ class DeadlineClient:
         ca_bundle: str | Path | None = None,
         limits: httpx.Limits | None = None,
         transport: httpx.BaseTransport | None = None,
+        api_key: str | None = None,
     ):
         if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
@@ -352,7 +354,7 @@ class DeadlineClient:
         self.error, self.what, self.hint = error, what, hint
         self.timeout_option, self.too_big_hint, self.certificate_hint = timeout_option, too_big_hint, certificate_hint
         headers = {"Accept": "application/json"}
-        key = os.environ.get(api_key_env)
+        key = api_key or os.environ.get(api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
         self._client = deadline_client(headers, ca_bundle=ca_bundle, limits=limits, transport=transport)

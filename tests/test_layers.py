@@ -34,3 +34,15 @@ def test_embed_layer_imports_nothing_heavy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_judge_layer_imports_nothing_heavy():
+    code = (
+        "import sys, rerank_tui.judge, rerank_tui.judge.factory, rerank_tui.judge.transformers_judge, rerank_tui.judge.prompt;"
+        "rerank_tui.judge.GradeDistribution, rerank_tui.judge.build_judge;"
+        "heavy = [m for m in ('torch', 'transformers', 'vllm', 'textual', 'rerank_tui.session') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

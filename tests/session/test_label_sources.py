@@ -127,3 +127,42 @@ def test_labels_for_metrics_is_fast_at_20k_labels_and_100k_suggestions(tmp_path)
         timings[mode] = time.perf_counter() - start
     assert sum(len(v) for v in out.values()) == 100_000
     assert max(timings.values()) < 0.5, timings  # a few ms each on a quiet machine
+
+
+# -- exports ------------------------------------------------------------------------------------
+
+
+def test_jsonl_says_where_each_grade_came_from_once_one_was_accepted():
+    import json
+
+    from rerank_tui.session.judgments import to_jsonl
+    from rerank_tui.session.query_set import query_id
+
+    plain = {"q": {"a": _label("a", 3)}}
+    before = to_jsonl(plain)
+    assert "source" not in before and before == to_jsonl(plain, sources=False)  # labels given by hand export as before
+    mixed = {"q": {"a": _label("a", 3), "b": _label("b", 1, accepted_extra(_s("b", 1, judge="qwen3 judge")))}, "r": {}}
+    records = [json.loads(line) for line in to_jsonl(mixed).splitlines()]
+    assert records == [
+        {"query": "q", "query_id": query_id("q"), "doc": "a", "grade": 3, "text_sha1": "sha-a", "at": "2026-12-01T00:00:00Z", "source": "human"},
+        {"query": "q", "query_id": query_id("q"), "doc": "b", "grade": 1, "text_sha1": "sha-b", "at": "2026-12-01T00:00:00Z",
+         "source": "accepted", "judge": "qwen3 judge"},
+        {"query": "r", "query_id": query_id("r"), "doc": None},
+    ]
+    assert json.loads(to_jsonl(plain, sources=True))["source"] == "human"
+
+
+def test_suggested_qrels_hold_the_unlabeled_pairs_and_read_back(tmp_path):
+    import ir_measures
+
+    from rerank_tui.session.judgments import suggested_qrels_text
+    from rerank_tui.session.query_set import query_id
+
+    suggestions = SuggestionStore.load(tmp_path / "suggestions.jsonl")
+    suggestions.add_many([_s("a", 2), _s("b", 0), _s("c", 3), _s("x", 1, query="other query"), _s("big", 9)])
+    text = suggested_qrels_text(suggestions, {"q": "7"}, exclude_labeled={"q": {"b": _label("b", 3)}}, scale=range(0, 4))
+    path = tmp_path / "suggested.qrels"
+    path.write_text(text)
+    rows = sorted((r.query_id, r.doc_id, r.relevance) for r in ir_measures.read_trec_qrels(str(path)))
+    assert rows == sorted([("7", "a", 2), ("7", "c", 3), (query_id("other query"), "x", 1)])
+    assert suggested_qrels_text(suggestions, None).count("\n") == 5

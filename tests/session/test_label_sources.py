@@ -114,6 +114,7 @@ def test_the_modes_cycle_and_say_what_they_count():
     assert MetricLabels.HUMAN.next() is MetricLabels.HUMAN_ACCEPTED and MetricLabels.ALL.next() is MetricLabels.HUMAN
 
 
+@pytest.mark.slow  # about 2 s, most of it appending the 100k suggestions
 def test_labels_for_metrics_is_fast_at_20k_labels_and_100k_suggestions(tmp_path):
     labels = {f"query {q}": {f"doc{q}.{d}": _label(f"doc{q}.{d}", d % 4, accepted_extra(_s("x", 1)) if d % 5 == 0 else None)
                              for d in range(20)} for q in range(1000)}

@@ -222,6 +222,7 @@ def _many(path, n):
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+@pytest.mark.slow  # about 4 s, most of it writing the file
 def test_100k_suggestions_load_quickly(tmp_path):
     path = tmp_path / "suggestions.jsonl"
     _many(path, 100_000)

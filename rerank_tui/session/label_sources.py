@@ -102,7 +102,8 @@ def labels_for_metrics(
 ) -> Queries:
     """query text → doc → label, as `mode` counts them. The inner dicts of the queries a mode
     does not change are the caller's own (shared, never to be changed). In "all", a
-    suggestion (on `scale`, when given) stands in for each pair without a label."""
+    suggestion (on `scale`, when given) stands in for each pair without a label, whether or
+    not its passage changed since it was judged (as a stale label still counts)."""
     mode = MetricLabels(mode)
     if mode is MetricLabels.HUMAN_ACCEPTED:
         return dict(labels)  # type: ignore[arg-type]

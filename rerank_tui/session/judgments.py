@@ -16,7 +16,8 @@
   Quoting as Ruby's CSV quotes: a cell holding `,`, `"`, CR or LF. Both CSV readers read both
   files.
 - JSONL: one object per label with `query`, `query_id`, `note` (when there is one), `doc`,
-  `grade`, `text_sha1`, `at`;
+  `grade`, `text_sha1`, `at`, and `source` (`human` or `accepted`, with the `judge`) once
+  any label was accepted from a judge's suggestion;
   a query with no labels is one object with `doc: null`.
 CSV and JSONL keep queries that have no labels; qrels cannot.
 Reading (in `judgment_readers`, whose label readers are re-exported here) streams the file
@@ -26,6 +27,7 @@ within fixed limits; malformed input raises `JudgmentFileError` naming the file 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from rerank_tui.session.query_set import QuerySet, query_id  # noqa: F401 (query_id: re-exported)
@@ -116,8 +118,15 @@ def to_quepid(judgments: Judgments, query_set: QuerySet | None = None) -> str:
     return "".join(lines)
 
 
-def to_jsonl(judgments: Judgments, query_set: QuerySet | None = None) -> str:
+def to_jsonl(judgments: Judgments, query_set: QuerySet | None = None, sources: bool | None = None) -> str:
+    """One object per label. With `sources` each also says where its grade came from
+    (`"source": "human"` or `"accepted"`, with the `judge` of an accepted one); by default it
+    does once any label was accepted from a judge, so labels given by hand only export as before."""
+    from rerank_tui.session.label_sources import ACCEPTED, source_of
+
     id_of = _ids(query_set)
+    if sources is None:
+        sources = any(source_of(label) == ACCEPTED for labels in judgments.values() for label in labels.values())
     lines = []
     for q, labels in judgments.items():
         head = {"query": q, "query_id": id_of(q)}
@@ -126,8 +135,43 @@ def to_jsonl(judgments: Judgments, query_set: QuerySet | None = None) -> str:
         if not labels:
             lines.append({**head, "doc": None})
         for label in labels.values():
-            lines.append({**head, "doc": label.doc, "grade": label.grade, "text_sha1": label.text_sha1, "at": label.at})
+            line = {**head, "doc": label.doc, "grade": label.grade, "text_sha1": label.text_sha1, "at": label.at}
+            if sources:
+                line["source"] = source_of(label)
+                if line["source"] == ACCEPTED:
+                    line["judge"] = label.extra.get("judge")
+            lines.append(line)
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+
+
+def suggested_qrels_text(
+    suggestions,
+    query_ids: QuerySet | Mapping[str, str] | Callable[[str], str] | None = None,
+    exclude_labeled: Judgments | None = None,
+    scale: Collection[int] | None = None,
+) -> str:
+    """TREC qrels (`qid 0 doc grade`) of the judge's suggested grades (a SuggestionStore), for
+    the pairs `exclude_labeled` has no label for, with the ids the label exports use:
+    `query_ids` is the query set (or text → id, or a function); a query it lacks is known by
+    `query_id(text)`. With `scale`, a grade not on it is left out."""
+    if isinstance(query_ids, QuerySet):
+        id_of: Callable[[str], str] = query_ids.id_of
+    elif isinstance(query_ids, Mapping):
+        known = query_ids
+        id_of = lambda text: known.get(text) or query_id(text)  # noqa: E731
+    else:
+        id_of = query_ids or query_id
+    labeled = exclude_labeled or {}
+    lines: list[str] = []
+    for query in suggestions.queries():
+        own = labeled.get(query) or {}
+        qid = id_of(query)
+        lines.extend(
+            f"{qid} 0 {doc} {s.grade}\n"
+            for doc, s in suggestions.for_query(query).items()
+            if doc not in own and (scale is None or s.grade in scale)
+        )
+    return "".join(lines)
 
 
 def export_text(judgments: Judgments, fmt: str, query_set: QuerySet | None = None) -> str:

@@ -17,7 +17,9 @@ every grade in the file and the journal must be on it.
 
 `text_sha1` is a prefix of the SHA-1 of the passage text when it was labeled: when the passage
 has changed since, the label is flagged as stale instead of silently reused. Keys the app
-does not know (e.g. a `note:` on a label) are kept as they are.
+does not know (e.g. a `note:` on a label) are kept as they are, but a label given by hand
+drops the provenance keys of one accepted from a judge (`source`, `judge`, `prompt`,
+`suggested`: see label_sources.py).
 
 Saving (see label_journal.py and label_writer.py): a change is applied in memory at once and
 handed to a writer thread, which appends it to `labels.journal` and fsyncs, then reports it
@@ -35,6 +37,7 @@ from pathlib import Path
 from rerank_tui.session import parse_cache
 from rerank_tui.session.label_file import cacheable, labels_yaml, off_scale, parse_labels_file
 from rerank_tui.session.label_journal import Entry, Journal, journal_path
+from rerank_tui.session.label_sources import human_extra
 from rerank_tui.session.label_model import (  # noqa: F401 (the names callers import from here)
     DEFAULT_SCALE,
     FORMAT_VERSION,
@@ -145,24 +148,28 @@ class LabelStore:
 
     # -- changing (applied at once, saved by the writer) -----------------------------------
 
-    def set(self, query: str, doc: str, grade: int, text: str) -> Label:
+    def set(self, query: str, doc: str, grade: int, text: str, extra: dict | None = None) -> Label:
+        """Label `doc`. A human label (no `extra`) keeps the keys of the label it replaces but
+        its provenance (label_sources); `extra` (e.g. `accepted_extra(suggestion)`) is added."""
         if grade not in self.scale:
             raise ValueError(f"grade {grade!r} is not on the labels' scale {self.scale.text}")
         previous = self.get(query, doc)
-        label = Label(doc, grade, text_sha1(text), utc_now(), previous.extra if previous else {})
+        label = Label(doc, grade, text_sha1(text), utc_now(), _extra(previous, extra))
         self._change(Change(query, doc, label, previous), undoable=True)
         return label
 
-    def set_many(self, query: str, items: list[tuple[str, int, str]]) -> list[Label]:
-        """Label several passages of one query, (doc, grade, text) each: one undo step."""
-        for _, grade, _ in items:
-            if grade not in self.scale:
-                raise ValueError(f"grade {grade!r} is not on the labels' scale {self.scale.text}")
+    def set_many(self, query: str, items: list[tuple], extra: dict | None = None) -> list[Label]:
+        """Label several passages of one query, (doc, grade, text) or (doc, grade, text, extra)
+        each: one undo step. `extra` goes to the items without their own (see `set`)."""
+        for item in items:
+            if item[1] not in self.scale:
+                raise ValueError(f"grade {item[1]!r} is not on the labels' scale {self.scale.text}")
         changes = []
         labels: list[Label] = []
-        for doc, grade, text in items:
+        for item in items:
+            doc, grade, text = item[:3]
             previous = self.get(query, doc)
-            labels.append(Label(doc, grade, text_sha1(text), utc_now(), previous.extra if previous else {}))
+            labels.append(Label(doc, grade, text_sha1(text), utc_now(), _extra(previous, item[3] if len(item) > 3 else extra)))
             changes.append(Change(query, doc, labels[-1], previous))
         with self._mem:
             for change in changes:
@@ -361,6 +368,11 @@ class LabelStore:
         self.flush()
         with locked(self.path):
             self._write_base()
+
+
+def _extra(previous: Label | None, extra: dict | None) -> dict:
+    kept = human_extra(previous)
+    return {**kept, **extra} if extra else kept
 
 
 def _refuse_off_scale(judgments: Queries, scale: Scale) -> None:

@@ -172,6 +172,55 @@ class SearchState:
         last = todo[-1].passage.id
         return LabelChange(query, last, labels.get(query, last), f"labeled {len(todo)} unlabeled hits {grade} (u undoes all)")
 
+    def shown_label(self, doc: str, text: str, query: str | None = None) -> Label | None:
+        """The label of `doc`, or else its current suggestion as a stand-in label (its `source`
+        is "suggested": shown `2?`, counted only by metrics on suggested grades)."""
+        label = self.label_of(doc, query)
+        if label is not None:
+            return label
+        suggestion = self.suggestion_of(doc, text, query)
+        if suggestion is None:
+            return None
+        from rerank_tui.session.label_sources import suggested_extra
+
+        return Label(doc, suggestion.grade, suggestion.text_sha1, suggestion.at, suggested_extra(suggestion.judge, suggestion.prompt))
+
+    def suggestion_of(self, doc: str, text: str, query: str | None = None):
+        """The judge's suggestion for `doc` under `query` when the shown passage text is the
+        one it judged (None otherwise: a suggestion for an older text is not shown)."""
+        query = self.query if query is None else query
+        suggestion = self.workspace.suggestions.get(query, doc)
+        return None if suggestion is None or suggestion.is_stale(text) else suggestion
+
+    def accept_suggestion(self, hit: Hit, query: str | None = None) -> LabelChange | None:
+        """Label `hit` with the judge's suggested grade, recorded as accepted (one undo step);
+        None when it has no suggestion."""
+        from rerank_tui.session.label_sources import accept_one
+
+        query = self.query if query is None else query
+        if not query.strip():
+            raise SearchError("type a query first: labels belong to a query")
+        labels, suggestions = self.workspace.labels, self.workspace.suggestions
+        label = self._guard("label NOT saved", lambda: accept_one(labels, suggestions, query, hit.passage.id, hit.passage.text))
+        if label is None:
+            return None
+        return LabelChange(query, hit.passage.id, label, f"accepted the judge's {label.grade} for {hit.passage.id}")
+
+    def accept_all_suggestions(self, hits: list[Hit], query: str | None = None) -> LabelChange | None:
+        """Accept every suggestion of `query` among `hits` that has no label, as one undo step."""
+        from rerank_tui.session.label_sources import accept_all
+
+        query = self.query if query is None else query
+        if not query.strip():
+            raise SearchError("type a query first: labels belong to a query")
+        texts = {h.passage.id: h.passage.text for h in hits}
+        labels, suggestions = self.workspace.labels, self.workspace.suggestions
+        accepted = self._guard("labels NOT saved", lambda: accept_all(labels, suggestions, query, texts))
+        if not accepted:
+            return None
+        last = accepted[-1]
+        return LabelChange(query, last.doc, last, f"accepted {len(accepted)} suggestions of the judge (u undoes all)")
+
     def undo_label(self) -> LabelChange | None:
         labels = self.workspace.labels
         undone = self._guard("undo NOT saved", labels.undo)

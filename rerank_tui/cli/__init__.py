@@ -1,6 +1,6 @@
 """The command line: `rerank-tui PATH` opens the app (`tui`, launch.py); the other commands
 run without it: `index` and `search` (headless.py), `eval` (evaluate.py), `export` and
-`import` (judgments.py), `snapshot` (snapshot.py), `score` (score.py). options.py builds the one parser; reranking.py turns options into a
+`import` (judgments.py), `snapshot` (snapshot.py), `score` (score.py), `judge` (judge.py). options.py builds the one parser; reranking.py turns options into a
 reranker and an instruction.
 
 Errors print one line on stderr (`rerank-tui: error: …`, errors.py), never a traceback, and
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         from rerank_tui.cli.snapshot import cmd_snapshot as handler
     elif args.command == "score":
         from rerank_tui.cli.score import cmd_score as handler
+    elif args.command == "judge":
+        from rerank_tui.cli.judge import cmd_judge as handler
     else:
         from rerank_tui.cli import headless
 

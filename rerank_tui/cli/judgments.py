@@ -69,11 +69,26 @@ def cmd_export(args) -> int:
             atomic_write_text(args.out, text)
         if args.queries_out is not None:
             atomic_write_text(args.queries_out, to_queries_jsonl(judgments, query_set))
+        if args.suggested is not None:
+            atomic_write_text(args.suggested, _suggested_text(path, store, query_set))
     except OSError as exc:
         raise UserError(f"cannot write: {exc}") from None
     if args.out is not None:
         print(f"wrote {len(store)} labels of {len(judgments)} queries to {args.out}", file=sys.stderr)
     return 0
+
+
+def _suggested_text(labels_path, store, query_set) -> str:
+    """The judge's suggestions beside the labels (suggestions.jsonl) as qrels, minus the labeled pairs."""
+    from rerank_tui.session.judgments import suggested_qrels_text
+    from rerank_tui.session.store import WorkspaceFileError
+    from rerank_tui.session.suggestions import SuggestionStore, suggestions_path
+
+    try:
+        suggestions = SuggestionStore.load(suggestions_path(labels_path.parent))
+    except WorkspaceFileError as exc:
+        raise UserError(str(exc)) from None
+    return suggested_qrels_text(suggestions, query_set, exclude_labeled=store.queries, scale=store.scale)
 
 
 def cmd_import(args) -> int:

@@ -26,6 +26,11 @@ def cmd_tui(args) -> int:
     refuse_without_terminal()
     workspace = Workspace.open(args.workspace)
     instruction, preset = resolve_instruction(args, workspace.presets)
+    make_judge = None
+    if args.judge_model or args.judge_url:
+        from rerank_tui.cli.judge import judge_factory
+
+        make_judge = judge_factory(args)  # a bad prompt file is refused here, before the app opens
 
     from rerank_tui.tui.app import AppOptions, RerankApp
     from rerank_tui.tui.bindings import load_keymap
@@ -47,6 +52,7 @@ def cmd_tui(args) -> int:
             recall=recall,
             make_dense=make_dense,
             read_run=read_run,
+            make_judge=make_judge,
             **({} if args.no_watch or args.no_cache else corpus_watching(args.path)),
         )
     )

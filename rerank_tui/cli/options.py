@@ -9,7 +9,7 @@ from pathlib import Path
 from rerank_tui import __version__
 from rerank_tui.cli.errors import EXIT_USAGE
 
-COMMANDS = ("index", "search", "tui", "eval", "export", "import", "snapshot", "score")
+COMMANDS = ("index", "search", "tui", "eval", "export", "import", "snapshot", "score", "judge")
 DEFAULT_MODEL = "Qwen/Qwen3-Reranker-0.6B"  # equal to rerank.checkpoint.DEFAULT_MODEL (a test checks)
 BACKENDS = ("auto", "transformers", "vllm", "http")
 
@@ -28,10 +28,14 @@ class Seconds(argparse.Action):
         setattr(namespace, self.dest, value)
 
 
-def add_corpus_options(p: argparse.ArgumentParser) -> None:
+def add_corpus_options(p: argparse.ArgumentParser, path_help: str | None = None) -> None:
+    """PATH and the corpus and BM25 options; with `path_help` PATH is optional."""
     from rerank_tui.recall.params import ENGINES, METHODS
 
-    p.add_argument("path", help="a folder, a JSONL file (id, title, text) or a BEIR folder")
+    if path_help is None:
+        p.add_argument("path", help="a folder, a JSONL file (id, title, text) or a BEIR folder")
+    else:
+        p.add_argument("path", nargs="?", help=path_help)
     g = p.add_argument_group("corpus and BM25")
     g.add_argument("--engine", choices=ENGINES, default="bm25s", help="BM25 implementation (default: bm25s)")
     g.add_argument("--bm25-method", choices=METHODS, default="lucene", help="idf variant (default: lucene)")
@@ -109,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_tui.add_argument("-k", type=int, default=100, help="BM25 hits shown (default: 100)")
     p_tui.add_argument("--no-rerank", action="store_true", help="BM25 only: do not load a reranker")
     p_tui.add_argument("--no-watch", action="store_true", help="do not refresh the index when corpus files change while the app runs")
+    add_judge_options(p_tui)
     add_recall_options(p_tui)
     p_tui.add_argument(
         "--recall-run", type=Path, metavar="FILE",
@@ -153,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_export.add_argument("--format", choices=("qrels", "csv", "jsonl", "quepid"), default="qrels", help="quepid: the CSV Quepid exports and imports (query,docid,rating)")
     p_export.add_argument("--out", type=Path, metavar="FILE", help="write here (default: standard output)")
     p_export.add_argument("--queries-out", type=Path, metavar="FILE", help="also write the query set (JSONL id, text, note): the ids the qrels use")
+    p_export.add_argument("--suggested", type=Path, metavar="FILE", help="also write the judge's suggested grades of the pairs without a label as TREC qrels (suggestions.jsonl)")
     _add_labels_options(p_export)
 
     p_import = sub.add_parser("import", help="merge TREC qrels, CSV (Quepid's too) or JSONL judgments into labels.yaml, or a queries file into the query set")
@@ -163,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_import.add_argument("--scale", metavar="LOW-HIGH", help="the labels' grades, e.g. 1-4 or 0-10 (default: the workspace's, or the imported grades' own range in an empty workspace)")
     _add_labels_options(p_import)
     _add_snapshot_parser(sub)
+    _add_judge_parser(sub)
     return parser
 
 
@@ -230,6 +237,37 @@ def _add_snapshot_parser(sub) -> None:
     delete = actions.add_parser("delete", help="remove a snapshot")
     delete.add_argument("name")
     _add_workspace_option(delete)
+
+
+def add_judge_options(p: argparse.ArgumentParser) -> None:
+    """The LLM judge (step 11): a causal LM in-process, or an OpenAI-compatible server."""
+    g = p.add_argument_group("judge (a causal LLM grading pairs on the workspace's scale; not the reranker under test)")
+    g.add_argument("--judge-model", metavar="MODEL", help="Hugging Face id or local folder of a chat model run in-process (e.g. Qwen/Qwen3-8B); with --judge-url: the served model")
+    g.add_argument("--judge-url", metavar="URL", help="an OpenAI-compatible server (vllm serve, llama.cpp, …): its grades come from the logprobs of one token")
+    g.add_argument("--judge-endpoint", choices=("completions", "chat"), default="completions",
+                   help="with --judge-url: /v1/completions (the prompt sent in Qwen's ChatML) or /v1/chat/completions (the server's chat template) (default: completions)")
+    g.add_argument("--judge-prompt", type=Path, metavar="FILE", help="the judging prompt template (default: the workspace's judge-prompt.txt, else the shipped one: --show-prompt prints it)")
+    g.add_argument("--judge-device", metavar="DEVICE", help="in-process judge: cuda:1, cpu… (default: cuda when available)")
+    g.add_argument("--judge-dtype", metavar="DTYPE", help="in-process judge: float32, bfloat16 or float16")
+    g.add_argument("--judge-batch-size", type=int, metavar="N", help="pairs per forward pass (in-process) or per request (completions) (default: 16)")
+    g.add_argument("--judge-top-logprobs", type=int, default=20, metavar="K", help="with --judge-url: logprobs asked per token; a grade outside the top K counts 0 (default: 20)")
+
+
+def _add_judge_parser(sub) -> None:
+    p = sub.add_parser("judge", help="an LLM judge pre-labels the query set's pools (suggestions, never labels); --agreement: how far to trust it")
+    add_corpus_options(p, path_help="the corpus (not needed with --agreement or --show-prompt)")
+    add_reranker_options(p)
+    add_recall_options(p)
+    add_judge_options(p)
+    w = p.add_argument_group("what to judge")
+    w.add_argument("--pool", type=int, default=10, metavar="N", help="the top N of recall and of the reranked list (default: 10)")
+    w.add_argument("--labeled", action="store_true", help="also judge the hits people labeled (the pairs --agreement compares)")
+    w.add_argument("--limit", type=int, metavar="N", help="the first N queries of the set")
+    w.add_argument("--no-rerank", action="store_true", help="the pool is the recall's top N alone (no reranker)")
+    w.add_argument("--agreement", action="store_true", help="people vs the judge: confusion matrix, weighted kappa, per-grade precision/recall, Kendall's tau over the snapshots")
+    w.add_argument("--metric", default="nDCG@10", help="with --agreement: the measure that orders the systems (default: nDCG@10)")
+    w.add_argument("--show-prompt", action="store_true", help="print the judging prompt template in use and exit")
+    w.add_argument("--json", action="store_true", help="one JSON object")
 
 
 def _add_labels_options(p: argparse.ArgumentParser) -> None:

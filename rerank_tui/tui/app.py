@@ -38,10 +38,11 @@ from rerank_tui.rerank.base import Reranker, RerankStats
 from rerank_tui.rerank.errors import RerankCancelled, RerankerError
 from rerank_tui.safe_text import one_line
 from rerank_tui.session.corpus_watch import describe_refresh
+from rerank_tui.session.label_sources import MetricLabels
 from rerank_tui.session.labels import Label, Saved
 from rerank_tui.session.query_metrics import query_metrics
 from rerank_tui.session.judging import judging_pool, next_unjudged, unjudged
-from rerank_tui.session.ranking import cached_rerank_hits, rerank_hits
+from rerank_tui.session.ranking import RerankedHit, cached_rerank_hits, rerank_hits
 from rerank_tui.session.search import LabelChange, SearchError, SearchState
 from rerank_tui.session.workspace import Workspace
 from rerank_tui.tui.bindings import APP_BINDINGS
@@ -78,6 +79,8 @@ if TYPE_CHECKING:
 BM25_DEBOUNCE_S = 0.05
 BM25_FAST_S = 0.01  # searches faster than this run on every key, undebounced
 INSTRUCTION_DEBOUNCE_S = 0.8
+# The metrics line's first words when the metrics count more than people's labels (f4).
+METRIC_TAGS = {"human+accepted": "labels h+accepted: ", "all": "labels h+acc+suggested: "}
 PREFETCH_QUERY_SET = True  # BM25 the query set's queries in the background once the index is open
 
 
@@ -105,6 +108,7 @@ class AppOptions:
     # OpenedIndex), `.changed`; re-reads only the files that changed
     refresh_index: Callable[..., Any] | None = None
     persist_refresh: Callable[[Any], None] | None = None  # writes a refresh to the cache, after the swap
+    make_judge: Callable[..., Any] | None = None  # (scale) -> the LLM judge (rerank_tui.judge); None: none configured
 
 
 def _cached_stats(ranking) -> RerankStats:
@@ -150,6 +154,9 @@ class RerankApp(App[None]):
         self._refreshing = False
         self._recall_generation = 0  # a source switch makes every search and ranking before it stale
         self._recall_result = None  # the left pane's RecallResult
+        self.metric_labels = MetricLabels.HUMAN  # which labels the metrics count (f4)
+        self.judge = None  # the LLM judge, built on first use (make_judge)
+        self._judge_lock = threading.Lock()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -865,9 +872,10 @@ class RerankApp(App[None]):
 
     # -- labels ----------------------------------------------------------------------------------
 
-    def label_of(self, hit: Hit) -> tuple[Label | None, str]:
-        """The shown query's label of a hit, and the passage's current text (stale check)."""
-        return self.search.label_of(hit.passage.id), hit.passage.text
+    def label_of(self, hit: Hit, query: str | None = None) -> tuple[Label | None, str]:
+        """The shown query's label of a hit (or, without one, the judge's suggestion as a
+        stand-in label shown `2?`), and the passage's current text (stale check)."""
+        return self.search.shown_label(hit.passage.id, hit.passage.text, query), hit.passage.text
 
     def _label_query(self) -> str:
         """The query the label keys label for: the screen's own (side by side, a passage
@@ -895,6 +903,61 @@ class RerankApp(App[None]):
         hit = self._target_hit()
         if hit is not None and (change := self._attempt(self.search.clear_label, hit, self._label_query())) is not None:
             self._labels_changed(change)
+
+    def action_accept_suggestion(self) -> None:
+        """The judge's suggested grade becomes the highlighted passage's label (source: judge)."""
+        hit, query = self._target_hit(), self._label_query()
+        if hit is None or not query.strip():
+            return
+        if self.search.label_of(hit.passage.id, query) is not None:
+            self.notify("this passage is labeled already: a label key changes it")
+            return
+        change = self._attempt(self.search.accept_suggestion, hit, query)
+        if change is None:
+            if self.search.suggestion_of(hit.passage.id, hit.passage.text, query) is None:
+                self.notify("no suggestion of the judge for this passage (f6 in the query set, ctrl+e, judges the pools)")
+            return
+        self._labels_changed(change)
+        if isinstance(focused := self.focused, ResultsTable) and not isinstance(self.screen, PassageScreen):
+            focused.action_cursor_down()
+
+    def action_accept_all_suggestions(self) -> None:
+        """Every suggestion of the shown lists without a label is accepted, as one undo step."""
+        query = self._label_query()
+        if not query.strip():
+            return
+        _, tables = self._pool()
+        hits: dict[str, Hit] = {}
+        for table in tables.values():
+            for row in table.rows_shown.values():
+                hit = row.hit if isinstance(row, RerankedHit) else row
+                hits.setdefault(hit.passage.id, hit)
+        if isinstance(self.screen, PassageScreen):
+            hits.update({h.passage.id: h for h in self.screen.hits})
+        change = self._attempt(self.search.accept_all_suggestions, list(hits.values()), query)
+        if change is None:
+            self.notify("no suggestion to accept: every suggested passage of the lists is labeled, or none is suggested")
+            return
+        self._labels_changed(change)
+
+    def action_metric_labels(self) -> None:
+        """Metrics on human labels → + accepted → + suggested, and back; every screen says which."""
+        self.metric_labels = self.metric_labels.next()
+        self.notify(f"metrics now on {self.metric_labels.text.removeprefix('labels: ')}")
+        self._labels_changed(None)
+
+    def metric_label_view(self, query: str) -> dict:
+        """The labels of `query` that the metrics count, in the current mode (label_sources)."""
+        from rerank_tui.session.label_sources import labels_for_metrics
+
+        own = {query: self.workspace.labels.for_query(query)}
+        suggestions = self.workspace.suggestions if self.metric_labels.value == "all" else None
+        if suggestions is not None:
+            texts = {h.passage.id: h.passage.text for h in self.search.hits}
+            view = labels_for_metrics(own, suggestions, self.metric_labels, self.workspace.labels.scale).get(query, {})
+            # a suggestion stands in only for the text it judged
+            return {doc: label for doc, label in view.items() if doc not in texts or not label.is_stale(texts[doc])}
+        return labels_for_metrics(own, None, self.metric_labels).get(query, {})
 
     def _pool(self):
         """The judging pool of the screen's query: both lists' top 10, in turns."""
@@ -951,7 +1014,7 @@ class RerankApp(App[None]):
             pane.table.refresh_labels(self.label_of)
         for screen in self.screen_stack[1:]:
             if isinstance(screen, PassageScreen):
-                screen.refresh_label(self.search.label_of(screen.hit.passage.id, screen.search_query))
+                screen.refresh_label()
             elif hasattr(screen, "refresh_labels"):
                 screen.refresh_labels()
         if change is not None:
@@ -978,10 +1041,13 @@ class RerankApp(App[None]):
 
     def _refresh_metrics(self) -> None:
         query = self.search.query
-        labels = self.workspace.labels.for_query(query)
+        labels = self.metric_label_view(query) if query.strip() else {}
         metrics = query_metrics(labels, self.search.hits, self.search.current_ranking()) if query.strip() else None
-        (line := self._main.query_one("#metrics", Static)).update(
-            format_metrics(metrics, line.size.width + self.size.width - line.screen.outer_size.width), layout=False)
+        line = self._main.query_one("#metrics", Static)
+        width = line.size.width + self.size.width - line.screen.outer_size.width
+        tag = METRIC_TAGS.get(self.metric_labels.value, "")
+        text = format_metrics(metrics, max(1, width - len(tag)))
+        line.update(Text(tag, style="italic") + text if tag else text, layout=False)
 
     def on_resize(self, event) -> None:
         """Fit the metrics line to the new width: after App's own handler has taken the new size
@@ -1004,7 +1070,7 @@ class RerankApp(App[None]):
             focused = self._main.focused
             table = focused if isinstance(focused, ResultsTable) else self._pane("bm25").table
         hit = table.current_hit if isinstance(table, ResultsTable) else None
-        label = self.search.label_of(hit.passage.id) if hit else None
+        label = self.search.shown_label(hit.passage.id, hit.passage.text) if hit else None
         if self.index is not None:
             self._main.query_one(Preview).show(hit, self.search.query, self.index.index.tokenizer, label)
 
@@ -1032,7 +1098,7 @@ class RerankApp(App[None]):
             if len(self.screen_stack) == 1 or self.screen is self._main:
                 self._update_preview(table if table.screen is self._main else None)
 
-        label_of = lambda h: self.search.label_of(h.passage.id, query)  # noqa: E731
+        label_of = lambda h: self.search.shown_label(h.passage.id, h.passage.text, query)  # noqa: E731
         self.push_screen(PassageScreen(hit, query, self.index.index.tokenizer, label_of, hits), closed)
 
     # -- the query set -----------------------------------------------------------------------------
@@ -1070,8 +1136,18 @@ class RerankApp(App[None]):
             hits_cache=self._query_set_hits(),
             recall=None if self.index is None else self._query_set_recall(),
             recall_name=self.recall.short() if self.recall.ready() else "BM25",
+            metric_labels=lambda: self.metric_labels,
+            get_judge=None if self.options.make_judge is None else self.get_judge,
         )
         self.push_screen(screen, self.open_query)
+
+    def get_judge(self):
+        """The LLM judge, built once on first use (from a worker thread: it may load a model)."""
+        with self._judge_lock:
+            if self.judge is None:
+                assert self.options.make_judge is not None  # only offered when configured
+                self.judge = self.options.make_judge(self.workspace.labels.scale)
+            return self.judge
 
     @work(thread=True, exclusive=True, group="qs-prefetch", exit_on_error=False, name="qs-prefetch")
     def prefetch_query_set(self) -> None:

@@ -40,6 +40,7 @@ APP_BINDINGS = [
     _binding("ctrl+n", "query_note", "Note", "query_note", "Add the query to the set, with a note (its information need)", show=False, priority=True),
     _binding("f2", "recall_source", "Recall", "recall_source", "Next recall source: BM25, dense, hybrid, the --recall-run file (those configured)", show=False, priority=True),
     _binding("f3", "scratch", "Scratch", "scratch", "Score pasted documents with the instruction and model: the prompt, its tokens, any cut", show=False, priority=True),
+    _binding("f4", "metric_labels", "Labels", "metric_labels", "Metrics on: human labels (default) → human + accepted → human + accepted + suggested", show=False, priority=True),
 ]
 
 # The label keys: the same bindings (and so the same remapped keys) in both result panes and
@@ -53,6 +54,8 @@ LABEL_BINDINGS = [
     ),
     _binding("x,delete", "app.clear_label", "Clear", "label_clear", "Clear the label", show=False),
     _binding("u,ctrl+z", "app.undo_label", "Undo", "undo_label", "Undo the last label change", show=False),
+    _binding("a", "app.accept_suggestion", "Accept", "accept_suggestion", "Accept the judge's suggested grade (shown dim, 2?) of the highlighted passage", show=False),
+    _binding("A", "app.accept_all_suggestions", "Accept all", "accept_all_suggestions", "Accept every suggestion of this query's lists that has no label (one undo reverts all)", show=False),
 ]
 
 JUDGING_BINDINGS = [
@@ -84,6 +87,8 @@ QUERY_SET_BINDINGS = [
     _binding("ctrl+y", "side_by_side", "A|B", "query_set_side_by_side", "The highlighted query's two rankings side by side, with labels"),
     _binding("ctrl+s", "snapshot", "Snapshot", "query_set_snapshot", "Save the rankings of every query as a snapshot"),
     _binding("ctrl+n", "note", "Note", "query_set_note", "Edit the highlighted query's note"),
+    _binding("f6", "judge", "Judge", "query_set_judge", "The LLM judge grades the unlabeled hits of every pool (top 10 of recall ∪ reranked); f6 again stops"),
+    _binding("f7", "agreement", "Agreement", "query_set_agreement", "People vs the judge: confusion matrix, weighted kappa, per-grade P/R, Kendall's tau over the snapshots"),
     _binding("down", "cursor(1)", "Down", "query_set_down", "Next query", show=False),
     _binding("up", "cursor(-1)", "Up", "query_set_up", "Previous query", show=False),
     _binding("pagedown", "cursor(10)", "Page down", "query_set_page_down", "Ten queries down", show=False),
@@ -95,6 +100,10 @@ SCRATCH_BINDINGS = [
     _binding("escape", "close", "Back", "scratch_close", "Back to the main screen"),
 ]
 
+AGREEMENT_BINDINGS = [
+    _binding("escape,q", "close", "Back", "agreement_close", "Back to the query set"),
+]
+
 PAIR_BINDINGS = [
     _binding("escape,q", "app.pop_screen", "Back", "pair_close", "Back to the query set"),
 ]
@@ -102,7 +111,7 @@ PAIR_BINDINGS = [
 # The help screen's order: quit, help and rerank, then what is pressed most (labels, judging),
 # then the rest of the app's keys and the panes' movement keys.
 HELP_BINDINGS = APP_BINDINGS[:3] + LABEL_BINDINGS + JUDGING_BINDINGS + APP_BINDINGS[3:] + RESULTS_BINDINGS[len(LABEL_BINDINGS) + len(JUDGING_BINDINGS):]
-ALL_BINDINGS = HELP_BINDINGS + PASSAGE_BINDINGS[:3] + QUERY_SET_BINDINGS + PAIR_BINDINGS + SCRATCH_BINDINGS
+ALL_BINDINGS = HELP_BINDINGS + PASSAGE_BINDINGS[:3] + QUERY_SET_BINDINGS + PAIR_BINDINGS + AGREEMENT_BINDINGS + SCRATCH_BINDINGS
 
 
 def keys_of(binding: Binding, keymap: dict[str, str]) -> str:

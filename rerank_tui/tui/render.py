@@ -129,9 +129,13 @@ def grade_style(grade: int, scale: Scale = DEFAULT_SCALE) -> str:
 
 
 def label_badge(label: Label | None, current_text: str | None = None, scale: Scale = DEFAULT_SCALE) -> Text:
-    """`3`, `10`, `-1`… coloured by place on `scale`; `2!` when the passage changed since it was labeled."""
+    """`3`, `10`, `-1`… coloured by place on `scale`; `2!` when the passage changed since it was
+    labeled; a dim `2?` for a judge's suggestion nobody has accepted (a stand-in label whose
+    `source` is "suggested")."""
     if label is None:
         return Text("·", style="dim")
+    if label.extra.get("source") == "suggested":
+        return Text(f"{label.grade}?", style="dim italic")
     stale = current_text is not None and label.is_stale(current_text)
     return Text(f"{label.grade}{'!' if stale else ''}", style="bold red" if stale else grade_style(label.grade, scale))
 

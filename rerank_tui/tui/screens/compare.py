@@ -129,7 +129,7 @@ class PairScreen(Screen[None]):
         self.query_one("#pair-left", ResultsPane).table.focus()
 
     def _label_of(self, hit: Hit):
-        return self._label_store.get(self.label_query, hit.passage.id), hit.passage.text
+        return cast("RerankApp", self.app).label_of(hit, self.label_query)
 
     def _left_rows(self) -> list[RerankedHit]:
         rows = self.left.rows

@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from rerank_tui.recall.hit import Hit
 from rerank_tui.rerank.errors import RerankCancelled
 from rerank_tui.safe_text import one_line
+from rerank_tui.session.label_sources import MetricLabels, labels_for_metrics
 from rerank_tui.session.query_set_scores import (
     ROW_METRIC,
     SORTS,
@@ -96,6 +97,8 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         hits_cache: dict[str, list[Hit]] | None = None,
         recall=None,
         recall_name: str = "BM25",
+        metric_labels=None,
+        get_judge=None,
     ) -> None:
         super().__init__()
         self.workspace, self.index, self.reranker = workspace, index, reranker
@@ -108,6 +111,10 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.recall = recall  # (query id, text, k) → hits; None: BM25
         self.recall_name = recall_name  # the recall column's header: BM25, dense, hybrid, run
         self.query_set = workspace.query_set()
+        # () -> the MetricLabels mode (the app's: f4 switches it on every screen)
+        self.metric_labels = metric_labels or (lambda: MetricLabels.HUMAN)
+        self.get_judge = get_judge  # () -> the LLM judge, built on first use (None: no judge configured)
+        self._judging: Worker | None = None
         self.runs: dict[str, QueryRun] = {}
         self.pending: set[str] = set()
         self.other: Side | None = None
@@ -259,9 +266,102 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             self._status(f"ranking with {side.name}… {len(self.other_runs)}/{len(self.query_set)}")
         self._refresh({run.entry.id for run in runs})
 
+    # -- the LLM judge ---------------------------------------------------------------------------
+
+    def action_judge(self) -> None:
+        """Judge every pool's unlabeled hits in a worker; f6 again stops it (what was judged is saved)."""
+        if self._judging is not None and self._judging.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            self._judging.cancel()
+            self._status("stopping the judge… (what it judged is saved; f6 resumes)")
+            return
+        if self.get_judge is None:
+            self.app.notify("no judge: start the app with --judge-model MODEL or --judge-url URL (see rerank-tui -h)")
+            return
+        if self.pending or len(self.runs) < len(self.query_set) or not self.runs:
+            self.app.notify("wait until every query is ranked: the pools are the top 10 of both lists")
+            return
+        if self.workspace.suggestions.read_only:
+            self.app.notify(f"{self.workspace.suggestions.path} failed to load: fix or move it first", severity="error")
+            return
+        self._judging = self.judge_set()
+
+    @work(thread=True, exclusive=True, group="qs-judge", exit_on_error=False, name="qs-judge")
+    def judge_set(self) -> None:
+        from rerank_tui.session.judge_pool import judge_pools, pool_texts
+
+        worker = get_current_worker()
+        self.app.call_from_thread(self._status, "loading the judge…")
+        assert self.get_judge is not None  # action_judge checked
+        judge = self.get_judge()
+        if worker.is_cancelled:
+            return
+        for note in getattr(judge, "notes", ()):
+            self.app.call_from_thread(self.app.notify, note)
+        if self.reranker is not None:
+            self.app.call_from_thread(self._warn_if_circular, judge)
+        entries = [e for e in self.query_set.entries if e.id in self.runs]
+        pools = [(e.text, pool_texts(self.runs[e.id])) for e in entries]
+        told = [0.0]
+
+        def progress(stats) -> None:
+            now = time.perf_counter()
+            if now - told[0] >= PROGRESS_EVERY_S:
+                told[0] = now
+                self.app.call_from_thread(self._status, f"judging… {stats.summary()} · f6 stops")
+
+        try:
+            stats = judge_pools(judge, judge.prompt.sha1, pools, self.workspace.labels.queries, self.workspace.suggestions,
+                                total_queries=len(entries), cancel=lambda: worker.is_cancelled, progress=progress)
+        except RerankCancelled:
+            self.app.call_from_thread(self._judged, None)
+            return
+        self.app.call_from_thread(self._judged, stats)
+
+    def _warn_if_circular(self, judge) -> bool:
+        from rerank_tui.judge.base import same_checkpoint
+
+        if same_checkpoint(judge.model_name, getattr(self.reranker, "identity", "")):
+            self.app.notify(f"the judge ({one_line(judge.model_name, 60)}) is the reranker under test: its grades of its own ranking are circular",
+                            severity="warning", timeout=10)
+            return True
+        return False
+
+    def _judged(self, stats) -> None:
+        if not self.is_attached:
+            return
+        if stats is None:
+            self._status("judge stopped: what it judged is saved (f6 resumes, skipping it)")
+        else:
+            self._status(f"judged · {stats.summary()} · a accepts a suggestion, A all of a query · f4 counts them in the metrics")
+        self._refresh()
+        refresh = getattr(self.app, "_labels_changed", None)
+        if refresh is not None:
+            refresh(None)  # the panes show the new suggestions (2?)
+
+    def action_agreement(self) -> None:
+        self._status("computing the agreement of people and the judge…")
+        self.agreement()
+
+    @work(thread=True, exclusive=True, group="qs-agreement", exit_on_error=False, name="qs-agreement")
+    def agreement(self) -> None:
+        from rerank_tui.session.agreement import format_agreement
+        from rerank_tui.session.judge_agreement import workspace_agreement
+
+        pair, system, note = workspace_agreement(self.workspace.root, self.workspace.labels, self.workspace.suggestions)
+        lines = format_agreement(pair, system) + ([""] + note.splitlines() if note else [])
+        self.app.call_from_thread(self._show_agreement, lines)
+
+    def _show_agreement(self, lines: list[str]) -> None:
+        from rerank_tui.tui.screens.agreement import AgreementScreen
+
+        if self.is_attached:
+            self._status("")
+            self.app.push_screen(AgreementScreen(lines))
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and not isinstance(event.worker.error, RerankCancelled):
-            self._status(f"ranking failed: {one_line(str(event.worker.error) or type(event.worker.error).__name__, 200)}")
+            what = {"qs-judge": "judging", "qs-agreement": "the agreement"}.get(event.worker.name, "ranking")
+            self._status(f"{what} failed: {one_line(str(event.worker.error) or type(event.worker.error).__name__, 200)}")
 
     # -- showing ---------------------------------------------------------------------------------
 
@@ -273,7 +373,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             entries = [e for e in entries if e.id in only]
         runs = [self.runs[e.id] if e.id in self.runs else QueryRun(e, []) for e in entries]
         other = self.other_runs if self.other is not None else None
-        scored = score_rows(runs, self.workspace.labels.queries, rerank_depth=self.rerank_depth, other=other,
+        scored = score_rows(runs, self.counted_labels(), rerank_depth=self.rerank_depth, other=other,
                             pending=self.pending | self.other_pending)
         if len(entries) == len(self.query_set.entries):
             self.scored = scored
@@ -284,6 +384,18 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         for row in rows:  # rows of this batch are fresh; the others may just have stopped waiting
             row.pending = row.entry.id in self.pending or row.entry.id in self.other_pending
         self.scored = Scored(rows, means_of(rows))
+
+    def counted_labels(self):
+        """query text → doc → label, as the metrics count them (human only by default)."""
+        mode = self.metric_labels()
+        suggestions = self.workspace.suggestions if mode is MetricLabels.ALL else None
+        return labels_for_metrics(self.workspace.labels.queries, suggestions, mode, self.workspace.labels.scale)
+
+    def refresh_labels(self) -> None:
+        """Labels or the metrics' mode changed on another screen or by a key (the app calls this)."""
+        self._refresh_sort_label()
+        if self.scored is not None and self.app.screen is self:  # under another screen: on_screen_resume refreshes
+            self._refresh()
 
     def _refresh(self, only: set[str] | None = None) -> None:
         self.rescore(only)
@@ -370,7 +482,10 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.query_one("#qs-head", Static).update(head)
 
     def _refresh_sort_label(self) -> None:
-        self.query_one("#qs-sort", Static).update(Text(f" sort: {SORTS[self.sort][0]} (tab)", style="dim"))
+        mode = self.metric_labels()
+        label = Text(f" sort: {SORTS[self.sort][0]} (tab) · ", style="dim")
+        label.append(f"{mode.text.replace(' + ', '+')} (f4)", style="dim" if mode is MetricLabels.HUMAN else "bold italic")
+        self.query_one("#qs-sort", Static).update(label)
 
     def _status(self, text: str) -> None:
         if self.is_attached:

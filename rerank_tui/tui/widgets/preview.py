@@ -15,7 +15,10 @@ from rerank_tui.tui.render import grade_name, highlighted, literal
 
 def passage_header(hit: Hit, label: Label | None, stale: bool, scale: Scale = DEFAULT_SCALE) -> Text:
     head = Text(no_wrap=True, overflow="ellipsis")
-    if label is not None:
+    if label is not None and label.extra.get("source") == "suggested":
+        name = grade_name(label.grade, scale)
+        head.append(f"judge suggests {label.grade}{f' · {name}' if name else ''} (a accepts)  ", style="dim italic")
+    elif label is not None:
         state = " (passage changed since it was labeled)" if stale else ""
         name = grade_name(label.grade, scale)
         head.append(f"label {label.grade}{f' · {name}' if name else ''}{state}  ", style="bold red" if stale else "bold")

@@ -9,7 +9,11 @@ Rows, measured interleaved in the same run (`--repeats` rounds, medians):
   tokenization, length-sorted batching, left padding, the forward pass and the grade
   distributions;
 - bare forward: the same model on the same prompts already tokenized, padded and batched
-  beforehand (same batches, same padding, `logits_to_keep=1`): the forward passes alone.
+  beforehand (same batches, same padding, `logits_to_keep=1`): the forward passes alone;
+- judge_pools: the whole product path of `rerank-tui judge` and f6 — the passages split into
+  query pools of `--pool`, each judged (`session.judge_pool.judge_pools`: cache lookup, the
+  judge, the suggestions appended and fsynced query by query into a fresh suggestions.jsonl),
+  against a bare forward pass of the same per-pool batches.
 
 overhead = median over rounds of judge time / bare time − 1; PASS when ≤ 5%. On a shared
 machine the rounds are noisy, so the pipeline's own work before the model (render, chat
@@ -91,6 +95,29 @@ def bare_batches(judge: TransformersJudge, query: str, passages: list[str]):
     return run, tokens
 
 
+def pool_rows(judge: TransformersJudge, query: str, passages: list[str], pool: int, folder: Path):
+    """(the product's judge_pools over pools of `pool` passages, a bare forward of the same pools)."""
+    from rerank_tui.session.judge_pool import judge_pools
+    from rerank_tui.session.suggestions import SuggestionStore
+
+    pools = [(f"{query} {i}", [(f"d{i}-{j}#1", p) for j, p in enumerate(passages[start : start + pool])])
+             for i, start in enumerate(range(0, len(passages), pool))]
+    bares = [bare_batches(judge, q, [t for _, t in docs])[0] for q, docs in pools]
+    rounds = [0]
+
+    def pipeline():
+        rounds[0] += 1
+        store = SuggestionStore.load(folder / f"suggestions-{rounds[0]}.jsonl")  # nothing cached: every pair judged
+        stats = judge_pools(judge, judge.prompt.sha1, pools, {}, store, total_queries=len(pools))
+        assert stats.judged == len(passages), stats
+
+    def bare():
+        for run in bares:
+            run()
+
+    return pipeline, bare, len(pools)
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -106,6 +133,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--device", default=None)
+    parser.add_argument("--pool", type=int, default=10, help="passages per query pool for the judge_pools rows (0: skip them)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is steadier on a shared machine)")
     args = parser.parse_args()
     if args.threads:
@@ -121,13 +149,18 @@ def main() -> None:
         pipeline = lambda: judge.judge(query, passages)  # noqa: E731 - the product's call
         pipeline(), bare()  # warm-up: allocator, kernels
         prep = lambda: judge.encode(judge.messages(query, passages))  # noqa: E731 - the pipeline's own work before the model
-        times: dict[str, list[float]] = {"judge": [], "bare": [], "prep": []}
+        runs = {"judge": pipeline, "bare": bare}
+        n_pools = 0
+        if args.pool > 0:
+            runs["pools"], runs["pools_bare"], n_pools = pool_rows(judge, query, passages, args.pool, Path(tmp))
+            runs["pools"](), runs["pools_bare"]()
+        times: dict[str, list[float]] = {name: [] for name in [*runs, "prep"]}
         for i in range(args.repeats):
-            names = ["judge", "bare"] if i % 2 == 0 else ["bare", "judge"]  # alternate the order
+            names = list(runs) if i % 2 == 0 else list(reversed(runs))  # alternate the order
             for name in names:
-                times[name].append(timed(pipeline if name == "judge" else bare))
+                times[name].append(timed(runs[name]))
             times["prep"].append(timed(prep))
-            print(f"round {i + 1}: judge {times['judge'][-1]:.3f} s, bare {times['bare'][-1]:.3f} s", file=sys.stderr, flush=True)
+            print(f"round {i + 1}: " + ", ".join(f"{n} {times[n][-1]:.3f} s" for n in runs), file=sys.stderr, flush=True)
         judge.close()
     overhead = statistics.median(j / b for j, b in zip(times["judge"], times["bare"])) - 1
     label = model if args.model else f"random Qwen3 h{args.hidden} L{args.layers}"
@@ -136,13 +169,20 @@ def main() -> None:
     header = f"{'path':<14} | {'judgments/s':>11} | {'median s':>8} | {'tokens/s':>9}"
     print(header)
     print("-" * len(header))
-    for name, title in (("judge", "judge()"), ("bare", "bare forward")):
+    rows = [("judge", "judge()"), ("bare", "bare forward")]
+    if n_pools:
+        rows += [("pools", "judge_pools"), ("pools_bare", "bare (pools)")]
+    for name, title in rows:
         median = statistics.median(times[name])
         print(f"{title:<14} | {args.passages / median:>11.1f} | {median:>8.3f} | {tokens / median:>9.0f}")
     prep_share = statistics.median(times["prep"]) / statistics.median(times["bare"])
     print(f"{'prep only':<14} | {'':>11} | {statistics.median(times['prep']):>8.3f} | {'':>9}   (render + chat format + tokenize, timed alone)")
     print(f"overhead (median of per-round judge/bare − 1): {overhead:+.1%}  {'PASS' if overhead <= TARGET else 'FAIL'} (target ≤ {TARGET:.0%})")
     print(f"prep / bare: {prep_share:+.1%}  {'PASS' if prep_share <= TARGET else 'FAIL'}")
+    if n_pools:
+        pools_overhead = statistics.median(j / b for j, b in zip(times["pools"], times["pools_bare"])) - 1
+        print(f"judge_pools ({n_pools} pools of {args.pool}, suggestions saved) over its bare forward: {pools_overhead:+.1%}  "
+              f"{'PASS' if pools_overhead <= TARGET else 'FAIL'} (target ≤ {TARGET:.0%})")
 
 
 if __name__ == "__main__":

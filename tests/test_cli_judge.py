@@ -130,3 +130,41 @@ def test_show_prompt_prints_the_workspace_prompt_or_the_default(setup, capsys):
     (ws / "judge-prompt.txt").write_text("Query: {query}\nPassage: {passage}\nGrade {low}-{high}:\n", encoding="utf-8")
     code, out, _ = run(capsys, "judge", "--show-prompt", "--workspace", ws)
     assert code == 0 and out.startswith("Query: {query}")
+
+
+@pytest.mark.slow
+def test_eval_counts_the_label_source_asked_for(setup, capsys, tiny_model_dir):
+    import ir_measures
+
+    from rerank_tui.session.label_sources import accepted_extra
+    from rerank_tui.session.labels import LabelStore
+    from rerank_tui.session.suggestions import SuggestionStore
+
+    corpus, ws = setup
+    code, _, err = run(capsys, "judge", corpus, "--workspace", ws, "--no-rerank", "--pool", 3, "--judge-model", tiny_model_dir)
+    assert code == 0, err
+    suggestions = SuggestionStore.load(ws / "suggestions.jsonl")
+    store = LabelStore.load(ws / "labels.yaml")
+    doc, s = next(iter(suggestions.for_query("dog barks").items()))  # one suggestion accepted by a person
+    text = dict(bm25_top(corpus, "dog barks", 3))[doc]
+    store.set("dog barks", doc, s.grade, text, extra=accepted_extra(s))
+    store.close()
+    ids = {t: q for q, t in QUERIES.items()}
+    human = {q: dict(d) for q, d in QRELS.items()}
+    accepted = {q: dict(d) for q, d in QRELS.items()}
+    accepted["q2"][doc] = s.grade
+    everything = {q: dict(d) for q, d in accepted.items()}
+    for text_, by_doc in ((t, suggestions.for_query(t)) for t in QUERIES.values()):
+        for d, sug in by_doc.items():
+            everything.setdefault(ids[text_], {}).setdefault(d, sug.grade)
+    for source, qrels in (("human", human), ("human+accepted", accepted), ("all", everything)):
+        code, out, err = run(capsys, "eval", corpus, "--labels", ws / "labels.yaml", "--label-source", source, "--bm25-only",
+                             "--json", "--metrics", "nDCG@10", "--runs", ws.parent / f"runs-{source}")
+        assert code == 0, err
+        row = json.loads(out)["rows"][0]
+        value = row["nDCG@10"]
+        assert row["queries"] == len(qrels)  # q3 has only suggestions: judged in "all" alone
+        run_file = next((ws.parent / f"runs-{source}").glob("*.trec"))
+        flat = [ir_measures.Qrel(q, d, g) for q, docs in qrels.items() for d, g in docs.items()]
+        want = ir_measures.calc_aggregate([ir_measures.nDCG @ 10], flat, list(ir_measures.read_trec_run(str(run_file))))
+        assert value == pytest.approx(want[ir_measures.nDCG @ 10], abs=1e-9), source

@@ -50,6 +50,23 @@ def collection_files(path, split: str | None, qrels: Path | None = None) -> tupl
     raise UserError(f"{path} has {queries.name} but no qrels/{DEFAULT_SPLIT}.tsv or qrels.tsv: give --qrels FILE")
 
 
+def counted_labels(store, labels_path, source: str):
+    """The labels `--label-source` counts: people's (human), theirs and accepted suggestions
+    (human+accepted), or those and the judge's suggestions beside labels.yaml (all)."""
+    from rerank_tui.session.label_sources import labels_for_metrics
+
+    suggestions = None
+    if source == "all":
+        from rerank_tui.session.store import WorkspaceFileError
+        from rerank_tui.session.suggestions import SuggestionStore, suggestions_path
+
+        try:
+            suggestions = SuggestionStore.load(suggestions_path(labels_path.parent))
+        except WorkspaceFileError as exc:
+            raise UserError(str(exc)) from None
+    return labels_for_metrics(store.queries, suggestions, source, store.scale)
+
+
 def _judged_queries(args) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
     """(query id, text) pairs and qrels, from --labels, --queries + --qrels, or PATH's own."""
     if args.labels is not None:
@@ -63,7 +80,7 @@ def _judged_queries(args) -> tuple[list[tuple[str, str]], dict[str, dict[str, in
             raise UserError(str(exc)) from None
         from rerank_tui.cli.judgments import load_query_set
 
-        queries, qrels = labeled_queries(store, load_query_set(args.labels, store))
+        queries, qrels = labeled_queries(counted_labels(store, args.labels, args.label_source), load_query_set(args.labels, store))
     else:
         from rerank_tui.session.judgment_readers import STDIN, read_qrels, read_queries
 

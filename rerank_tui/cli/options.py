@@ -143,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_reranker_options(p_eval, single_instruction=False)
     add_recall_options(p_eval, several=True)
     p_eval.add_argument("--labels", type=Path, metavar="FILE", help="judgments from a labels.yaml")
+    p_eval.add_argument("--label-source", choices=("human", "human+accepted", "all"), default="human",
+                        help="with --labels: people's labels (default), those and the judge's suggestions people accepted, or also the unaccepted suggestions")
     p_eval.add_argument("--queries", type=Path, metavar="FILE", help="JSONL (id, text) or TSV id<TAB>text, with --qrels; - reads standard input")
     p_eval.add_argument("--qrels", type=Path, metavar="FILE", help="TREC `qid 0 docid grade` or `qid<TAB>docid<TAB>grade` (BEIR's header allowed); any integer grade")
     p_eval.add_argument("--split", metavar="NAME", help="a BEIR folder PATH alone: its qrels/NAME.tsv (default: test)")

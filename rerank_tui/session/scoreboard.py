@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rerank_tui.rerank.base import Cancel, Reranker
 from rerank_tui.session.evaluation import evaluate
 from rerank_tui.session.query_set import QuerySet, query_id
-from rerank_tui.session.labels import LabelStore
+from rerank_tui.session.labels import Label, LabelStore
 from rerank_tui.session.presets import PresetStore
 from rerank_tui.session.tries import TryLog
 
@@ -47,19 +47,24 @@ def board_entries(presets: PresetStore, tries: TryLog) -> list[Entry]:
     return entries + sorted(tried, key=lambda e: e.last_used, reverse=True)  # stable: ties keep first-use order
 
 
-def labeled_queries(labels: LabelStore, query_set: QuerySet | None = None) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
+Labels = LabelStore | Mapping[str, Mapping[str, Label]]  # a store, or the labels metrics count (label_sources)
+
+
+def labeled_queries(labels: Labels, query_set: QuerySet | None = None) -> tuple[list[tuple[str, str]], dict[str, dict[str, int]]]:
     """(query id, text) of every labeled query, and their qrels; the ids are the query set's
-    (an imported id as it came in) when one is given, else `query_id(text)`."""
+    (an imported id as it came in) when one is given, else `query_id(text)`. `labels`: a
+    store (all its labels) or query text → doc → label (e.g. `labels_for_metrics`' view)."""
     id_of = query_set.id_of if query_set is not None else query_id
-    queries = [(id_of(q), q) for q, ls in labels.queries.items() if ls]
-    qrels = {id_of(q): {d: lab.grade for d, lab in ls.items()} for q, ls in labels.queries.items() if ls}
+    by_query = labels.queries if isinstance(labels, LabelStore) else labels
+    queries = [(id_of(q), q) for q, ls in by_query.items() if ls]
+    qrels = {id_of(q): {d: lab.grade for d, lab in ls.items()} for q, ls in by_query.items() if ls}
     return queries, qrels
 
 
 def score_entries(
     index: Index,
     reranker: Reranker,
-    labels: LabelStore,
+    labels: Labels,
     entries: list[Entry],
     *,
     rerank_depth: int,
@@ -84,7 +89,7 @@ def score_entries(
     return results[0].means()
 
 
-def bm25_means(index: Index, labels: LabelStore, *, depth: int = 100, hits_of: Callable[[str, str, int], list] | None = None) -> dict[str, float]:
+def bm25_means(index: Index, labels: Labels, *, depth: int = 100, hits_of: Callable[[str, str, int], list] | None = None) -> dict[str, float]:
     """BM25's mean board metrics over the labeled queries, without a reranker ({}: none
     labeled). The same numbers as the BM25 row of `score_entries`."""
     queries, qrels = labeled_queries(labels)

@@ -946,6 +946,13 @@ class RerankApp(App[None]):
         self.notify(f"metrics now on {self.metric_labels.text.removeprefix('labels: ')}")
         self._labels_changed(None)
 
+    def counted_labels(self):
+        """Every query's labels as the metrics count them in the current mode (f4)."""
+        from rerank_tui.session.label_sources import labels_for_metrics
+
+        suggestions = self.workspace.suggestions if self.metric_labels is MetricLabels.ALL else None
+        return labels_for_metrics(self.workspace.labels.queries, suggestions, self.metric_labels, self.workspace.labels.scale)
+
     def metric_label_view(self, query: str) -> dict:
         """The labels of `query` that the metrics count, in the current mode (label_sources)."""
         from rerank_tui.session.label_sources import labels_for_metrics
@@ -1283,6 +1290,7 @@ class RerankApp(App[None]):
             TriesScreen(
                 self.workspace, self.index, ready, self.options.rerank_depth, self.search.query,
                 reranker_state=self.reranker_state, hits_of=hits_of, recall_name=name,
+                labels=self.counted_labels(), labels_text=self.metric_labels.text,
             ),
             picked,
         )

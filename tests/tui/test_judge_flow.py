@@ -140,5 +140,14 @@ async def test_f4_says_which_labels_the_metrics_count(make_app, tiny_model_dir):
         assert app.metric_labels is MetricLabels.HUMAN_ACCEPTED and line().startswith("labels h+accepted")
         await pilot.press("f4")
         assert app.metric_labels is MetricLabels.ALL and line().startswith("labels h+acc+suggested") and "2 labeled" in line()
+        await pilot.press("ctrl+b")  # the tries board counts the same labels, and says so
+        await settle(app, pilot)
+        from rerank_tui.tui.screens.tries import TriesScreen
+
+        assert isinstance(app.screen, TriesScreen)
+        assert "labels: human + accepted + suggested" in app.screen.query_one(".dialog-title", Static).render().plain
+        assert app.screen.labels[query].keys() == {hits[0].passage.id, hits[1].passage.id}
+        await pilot.press("escape")
+        await settle(app, pilot)
         await pilot.press("f4")
         assert app.metric_labels is MetricLabels.HUMAN and "1 labeled" in line()

@@ -140,11 +140,12 @@ class PairScreen(Screen[None]):
     def refresh_labels(self) -> None:
         """Rows, labels and each side's metric from the labels as they are now."""
         labels = self._label_store.for_query(self.label_query)
-        qrels = {"q": {doc: label.grade for doc, label in labels.items()}}
+        counted = cast("RerankApp", self.app).metric_label_view(self.label_query)  # as f4 counts them
+        qrels = {"q": {doc: label.grade for doc, label in counted.items()}}
         for key, side, rows in (("left", self.left, self._left_rows()), ("right", self.right, against(self.left, self.right))):
             pane = self.query_one(f"#pair-{key}", ResultsPane)
             title = side.title
-            if labels:
+            if counted:
                 value = per_query(qrels, {"q": side.run[:TOP]}, [ROW_METRIC])[ROW_METRIC]["q"]
                 title = f"{side.title} · {ROW_METRIC} {value:.3f}"
             pane.set_title(one_line(title, 120))

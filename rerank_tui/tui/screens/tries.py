@@ -58,9 +58,12 @@ class TriesScreen(ModalScreen[str | None]):
     ]
 
     def __init__(self, workspace, index, reranker, rerank_depth: int, query: str, reranker_state: str | None = None,
-                 hits_of=None, recall_name: str = "bm25") -> None:
+                 hits_of=None, recall_name: str = "bm25", labels=None, labels_text: str = "labels: human") -> None:
         super().__init__()
         self.workspace, self.index, self.reranker = workspace, index, reranker
+        # the labels the metrics count (query text → doc → label; the app's f4 mode), and what they are
+        self.labels = labels if labels is not None else workspace.labels
+        self.labels_text = labels_text
         self.reranker_state = reranker_state or ("ready" if reranker is not None else "loading")
         self.rerank_depth, self.search_query = rerank_depth, query
         self.hits_of, self.recall_name = hits_of, recall_name  # the app's recall source: (query id, text, k) → hits
@@ -72,7 +75,7 @@ class TriesScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Static("Presets and tries · mean over labeled queries", classes="dialog-title", markup=False)
+            yield Static(f"Presets and tries · mean over labeled queries · {self.labels_text}", classes="dialog-title", markup=False)
             yield Static("", id="tries-status", markup=False)
             yield DataTable(id="tries-table", cursor_type="row")
             box = VerticalScroll(id="tries-instruction-box")
@@ -92,7 +95,7 @@ class TriesScreen(ModalScreen[str | None]):
             table.add_column(Text(metric, justify="right"), key=metric, width=METRIC_WIDTH)
         table.add_column(Text("uses", justify="right"), key="uses", width=USES_WIDTH)
         table.add_column(Text("instruction"), key="instruction")
-        queries, _ = labeled_queries(self.workspace.labels)
+        queries, _ = labeled_queries(self.labels)
         status = self.query_one("#tries-status", Static)
         if not queries:
             status.update("no labeled queries yet: label hits to score instructions")
@@ -148,7 +151,7 @@ class TriesScreen(ModalScreen[str | None]):
             self.app.call_from_thread(self._status, f"scoring… {done}/{total} ({name})")
 
         bm25 = score_entries(
-            self.index.index, self.reranker, self.workspace.labels, self.entries,
+            self.index.index, self.reranker, self.labels, self.entries,
             rerank_depth=self.rerank_depth, progress=progress, cancel=lambda: worker.is_cancelled, hits_of=self.hits_of,
         )
         self.app.call_from_thread(self._scored, bm25)
@@ -156,7 +159,7 @@ class TriesScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, name="scoreboard")
     def score_bm25(self) -> None:
         """BM25's row alone: the reranker is off, loading or failed."""
-        bm25 = bm25_means(self.index.index, self.workspace.labels, depth=max(100, self.rerank_depth), hits_of=self.hits_of)
+        bm25 = bm25_means(self.index.index, self.labels, depth=max(100, self.rerank_depth), hits_of=self.hits_of)
         self.app.call_from_thread(self._bm25_scored, bm25)
 
     def _status(self, text: str) -> None:
@@ -167,7 +170,7 @@ class TriesScreen(ModalScreen[str | None]):
         if not self.is_attached:
             return
         self.bm25, self.scoring = bm25, False
-        queries, _ = labeled_queries(self.workspace.labels)
+        queries, _ = labeled_queries(self.labels)
         self.query_one("#tries-status", Static).update(f"best first by nDCG@10 over {len(queries)} labeled queries")
         self._fill()
 

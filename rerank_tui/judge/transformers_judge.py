@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from rerank_tui.rerank.checkpoint import Checkpoint
 from rerank_tui.rerank.errors import BackendUnavailableError
-from rerank_tui.rerank.transformers_backend import _oom, _pick_dtype, _plain_copy, _torch_device, _version
+from rerank_tui.rerank.transformers_backend import _oom, _pick_dtype, _plain_copy, _torch_device, _version, last_position_logits
 
 from .base import BaseJudge, Cancel, raise_if_cancelled
 from .errors import JudgeError, JudgeScaleError
@@ -133,21 +133,8 @@ class TransformersJudge(BaseJudge):
         """One left-padded forward pass: per row, the grade tokens' logits and the
         log-sum-exp of all logits at the last position (float32)."""
         torch = self._torch
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for j, r in enumerate(rows):
-            ids[j, width - len(r) :] = torch.tensor(r, dtype=torch.long)
-            mask[j, width - len(r) :] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
-            out = self.model(
-                input_ids=ids.to(self._device),
-                attention_mask=mask.to(self._device),
-                position_ids=positions.to(self._device),
-                logits_to_keep=1,
-            )
-            last = out.logits[:, -1, :].float()
+            last = last_position_logits(torch, self.model, rows, self.pad_id, self._device).float()
             lse = torch.logsumexp(last, dim=-1)
             grade_logits = last[:, self.grade_ids]
             return list(zip(grade_logits.tolist(), lse.tolist()))

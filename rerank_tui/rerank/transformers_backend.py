@@ -124,23 +124,8 @@ class TransformersReranker(BaseReranker):
 
     def _forward(self, rows: list[list[int]]) -> list[float]:
         torch = self._torch
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for j, r in enumerate(rows):
-            ids[j, width - len(r) :] = torch.tensor(r, dtype=torch.long)
-            mask[j, width - len(r) :] = 1
-        # Positions count real tokens only, so a left-padded row sees the same positions as
-        # it would alone.
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
         with torch.inference_mode():
-            out = self.model(
-                input_ids=ids.to(self._device),
-                attention_mask=mask.to(self._device),
-                position_ids=positions.to(self._device),
-                logits_to_keep=1,
-            )
-            last = out.logits[:, -1, :]
+            last = last_position_logits(torch, self.model, rows, self.pad_id, self._device)
             pair = torch.stack([last[:, self.no_id], last[:, self.yes_id]], dim=1).float()
             return torch.softmax(pair, dim=1)[:, 1].tolist()
 
@@ -149,6 +134,21 @@ class TransformersReranker(BaseReranker):
             self.model = None
             if self._device.type == "cuda":
                 self._torch.cuda.empty_cache()
+
+
+def last_position_logits(torch, model, rows: list[list[int]], pad_id: int, device):
+    """One forward pass over token-id rows, left-padded into a batch: the logits at each row's
+    last position (the answer position of every row). Positions count real tokens only, so a
+    padded row sees the positions it would alone. Call it under `torch.inference_mode()`."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for j, r in enumerate(rows):
+        ids[j, width - len(r) :] = torch.tensor(r, dtype=torch.long)
+        mask[j, width - len(r) :] = 1
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    out = model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device), logits_to_keep=1)
+    return out.logits[:, -1, :]
 
 
 def _torch_device(torch, device: str | None):

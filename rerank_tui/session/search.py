@@ -189,7 +189,8 @@ class SearchState:
         """The judge's suggestion for `doc` under `query` when the shown passage text is the
         one it judged (None otherwise: a suggestion for an older text is not shown)."""
         query = self.query if query is None else query
-        suggestion = self.workspace.suggestions.get(query, doc)
+        store = self.workspace.loaded_suggestions  # the UI never waits for the file (the app reads it in a worker)
+        suggestion = store.get(query, doc) if store is not None else None
         return None if suggestion is None or suggestion.is_stale(text) else suggestion
 
     def accept_suggestion(self, hit: Hit, query: str | None = None) -> LabelChange | None:

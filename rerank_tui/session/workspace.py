@@ -88,6 +88,11 @@ class Workspace:
                     self._suggestions = SuggestionStore.read_only_stand_in(path)
             return self._suggestions
 
+    @property
+    def loaded_suggestions(self) -> SuggestionStore | None:
+        """The suggestions when they have been read (None before: never waits for the file)."""
+        return self._suggestions
+
     def close(self) -> None:
         """Finish pending label writes (quick: a few appends at most)."""
         self.labels.close()

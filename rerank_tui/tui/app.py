@@ -207,9 +207,24 @@ class RerankApp(App[None]):
 
     def _start_background_work(self) -> None:
         self.open_index()
+        self.load_suggestions()
         if self.options.make_reranker is not None:
             self._start_loading_reranker()
             self.set_interval(0.5, self._tick_loading)
+
+    @work(thread=True, exclusive=True, group="suggestions", exit_on_error=False, name="suggestions")
+    def load_suggestions(self) -> None:
+        """suggestions.jsonl off the UI thread (0.6 s at 100k judgments): the panes show `2?`
+        once it is read."""
+        store = self.workspace.suggestions
+        self.call_from_thread(self._suggestions_loaded, store)
+
+    def _suggestions_loaded(self, store) -> None:
+        if store.read_only:
+            problem = next((p for p in self.workspace.problems if str(store.path) in str(p)), None)
+            self.notify(f"{problem or store.path}: the judge's suggestions are not shown (fix or move the file)", severity="error", timeout=10)
+        if len(store):
+            self._labels_changed(None)
 
     def on_unmount(self) -> None:
         self.workspace.labels.on_saved = None

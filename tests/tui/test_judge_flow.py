@@ -151,3 +151,17 @@ async def test_f4_says_which_labels_the_metrics_count(make_app, tiny_model_dir):
         await settle(app, pilot)
         await pilot.press("f4")
         assert app.metric_labels is MetricLabels.HUMAN and "1 labeled" in line()
+
+
+async def test_a_corrupt_suggestions_file_is_reported_and_left_as_it_is(make_app, workspace_dir):
+    workspace_dir.mkdir(parents=True, exist_ok=True)
+    bad = workspace_dir / "suggestions.jsonl"
+    data = b'{"rerank-tui suggestions": 1, "id": "x"}\n{"query": "q", "doc": \n'
+    bad.write_bytes(data)
+    app = make_app(reranker=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("suggestions.jsonl" in m and "not shown" in m and ":2" in m for m in messages), messages
+        assert app.workspace.suggestions.read_only
+    assert bad.read_bytes() == data

@@ -7,13 +7,15 @@ pool's unlabeled passages (with `include_labeled`, the labeled ones too: agreeme
 pairs both graded), query by query; each query's grades are appended to the suggestions
 file as soon as they are known, so a run that is cancelled or killed keeps what it did, and
 the next run skips every pair already judged by the same judge with the same prompt on the
-same passage text (`SuggestionStore.cached`): resumable, and cached like scores.
+same passage text (`SuggestionStore.cached`, earlier records too: going back to a prompt
+judged before costs no forward pass, and its grades become the pairs' suggestions again):
+resumable, and cached like scores.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rerank_tui.rerank.base import Cancel, raise_if_cancelled
 from rerank_tui.session.judging import POOL_DEPTH, judging_pool
@@ -84,14 +86,18 @@ def judge_pools(
     for query, pool in pools:
         raise_if_cancelled(cancel)
         labeled = labels.get(query) or {}
-        todo = []
+        todo, again = [], []
         for doc, text in pool:
             if not include_labeled and doc in labeled:
                 stats.labeled += 1
-            elif store.cached(query, doc, identity, prompt_sha1, text_sha1(text)) is not None:
+            elif (cached := store.cached(query, doc, identity, prompt_sha1, text_sha1(text))) is not None:
                 stats.cached += 1
+                if store.get(query, doc) != cached:  # an earlier judgment of this judge and prompt: current again
+                    again.append(replace(cached, at=utc_now()))
             else:
                 todo.append((doc, text))
+        if again:
+            store.add_many(again)
         if todo:
             distributions = judge.judge(query, [text for _, text in todo], cancel=cancel)
             new = []

@@ -135,6 +135,9 @@ class SuggestionStore:
         self.path = Path(path)
         self.read_only = read_only  # set when the file failed to load: never append to it
         self._pairs: dict[str, dict[str, _Row]] = {}
+        # (query, doc) → the pair's earlier records by another judge, prompt or passage text:
+        # what `cached` finds when a run goes back to an earlier judge or prompt
+        self._older: dict[tuple[str, str], list[_Row]] = {}
         self._id: str | None = None  # the file's identity (its header), as read
         self._offset = 0  # bytes of the file read so far (whole lines)
         self._records = 0  # records read or written, older ones of a pair included
@@ -163,6 +166,7 @@ class SuggestionStore:
         except OSError as exc:
             raise WorkspaceFileError(self.path, f"cannot read: {exc.strerror or exc}") from None
         pairs: dict[str, dict[str, _Row]] = {}
+        self._older = {}
         header_end = data.find(b"\n")
         file_id = None if header_end < 0 else self._header(data[:header_end])  # no whole header: nothing was written
         records = 0 if header_end < 0 else self._parse(data[header_end + 1 :], 2, pairs)
@@ -208,6 +212,9 @@ class SuggestionStore:
                         docs = pairs[query] = {}
                     last = query
                 g = record.get
+                old = docs.get(doc)  # type: ignore[union-attr]
+                if old is not None:
+                    self._retire(query, doc, old, g("judge"), g("prompt"), g("text_sha1"))
                 docs[doc] = (grade, g("expected"), g("probs"), g("mass"), g("judge"), g("prompt"), g("text_sha1"), g("at"))  # type: ignore[index]
         finally:
             if paused:
@@ -246,15 +253,20 @@ class SuggestionStore:
         return {doc: _suggestion(query, doc, row) for doc, row in self._pairs.get(query, {}).items()}
 
     def cached(self, query: str, doc: str, judge: str, prompt: str, text_sha1: str) -> Suggestion | None:
-        """The pair's suggestion when the same judge made it with the same prompt on the same
-        passage text (a resumed run skips that pair), else None. Only the latest record
-        counts: a pair judged since by another judge is judged again."""
+        """A record of the pair made by the same judge with the same prompt on the same
+        passage text (a resumed run skips that pair), else None: the latest record, or an
+        earlier one when the pair was judged since by another judge or prompt (going back to
+        an instruction's judge costs no forward pass, as the score cache does for scores)."""
         row = self._pairs.get(query, {}).get(doc)
-        if row is None or row[4] != judge or row[5] != prompt or not isinstance(row[6], str):
-            return None
-        if not row[6] or row[6][:HASH_CHARS] != text_sha1[:HASH_CHARS]:
-            return None
-        return _suggestion(query, doc, row)
+        for candidate in ([row] if row is not None else []) + self._older.get((query, doc), [])[::-1]:
+            if _same_judgment(candidate, judge, prompt, text_sha1):
+                return _suggestion(query, doc, candidate)
+        return None
+
+    def _retire(self, query: str, doc: str, old: _Row, judge, prompt, sha) -> None:
+        """Keep the pair's replaced record when the new one is another judgment (not a repeat)."""
+        if not (old[4] == judge and old[5] == prompt and old[6] == sha):
+            self._older.setdefault((query, doc), []).append(old)
 
     def queries(self) -> list[str]:
         return list(self._pairs)
@@ -367,7 +379,11 @@ class SuggestionStore:
             new: dict[str, dict[str, _Row]] = {}
             count = self._parse(tail, None, new)
             for query, docs in new.items():
-                pairs[query] = {**pairs.get(query, {}), **docs}
+                known = pairs.get(query, {})
+                for doc, row in docs.items():
+                    if doc in known:
+                        self._retire(query, doc, known[doc], row[4], row[5], row[6])
+                pairs[query] = {**known, **docs}
             self._pairs = pairs
             self._records += count
             self._offset += tail.rfind(b"\n") + 1
@@ -409,10 +425,17 @@ class SuggestionStore:
             docs = changed.get(s.query)
             if docs is None:
                 docs = changed[s.query] = dict(pairs.get(s.query, {}))
+            if s.doc in docs:
+                self._retire(s.query, s.doc, docs[s.doc], s.judge, s.prompt, s.text_sha1)
             docs[s.doc] = (s.grade, s.expected, [list(p) for p in s.probs], s.mass, s.judge, s.prompt, s.text_sha1, s.at)
         pairs.update(changed)
         self._pairs = pairs
         self._records += len(items)
+
+
+def _same_judgment(row: _Row, judge: str, prompt: str, text_sha1: str) -> bool:
+    sha = row[6]
+    return row[4] == judge and row[5] == prompt and isinstance(sha, str) and bool(sha) and sha[:HASH_CHARS] == text_sha1[:HASH_CHARS]
 
 
 def _problem(record) -> str:

@@ -52,11 +52,14 @@ def test_a_cancelled_run_keeps_its_finished_queries_and_the_next_resumes(judge, 
 
     other = judge_pools(judge, "another-prompt", POOLS[:1], LABELS, reread)  # another prompt is another judgment
     assert other.judged == 2 and other.cached == 0
-    # the pair's suggestion is now the other prompt's, so the first prompt judges them again
+    assert reread.get("cat dog", "a#1").prompt == "another-prompt"
+    # back to the first prompt: its earlier judgments are found (no forward pass) and current again
     labeled_too = judge_pools(judge, judge.prompt.sha1, POOLS[:1], LABELS, reread, include_labeled=True)
-    assert (labeled_too.judged, labeled_too.cached, labeled_too.labeled) == (3, 0, 0)
-    again = judge_pools(judge, judge.prompt.sha1, POOLS[:1], LABELS, reread, include_labeled=True)
-    assert (again.judged, again.cached) == (0, 3)
+    assert (labeled_too.judged, labeled_too.cached, labeled_too.labeled) == (1, 2, 0)
+    assert reread.get("cat dog", "a#1").prompt == judge.prompt.sha1
+    from_disk = SuggestionStore.load(path)  # the same, read back from the file
+    assert from_disk.get("cat dog", "a#1").prompt == judge.prompt.sha1
+    assert from_disk.cached("cat dog", "a#1", judge.identity, "another-prompt", reread.get("cat dog", "a#1").text_sha1) is not None
 
 
 def test_a_changed_passage_text_is_judged_again(judge, tmp_path):

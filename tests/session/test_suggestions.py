@@ -60,8 +60,12 @@ def test_cached_needs_the_same_judge_prompt_and_passage_text(tmp_path):
     assert store.cached("q", "d#1", "judge-a", "p2", sha) is None
     assert store.cached("q", "d#1", "judge-a", "p1", text_sha1("passage, edited")) is None
     assert store.cached("q", "d#2", "judge-a", "p1", sha) is None
-    store.add_many([_s(judge="judge-b")])  # judged since by another judge: judge-a's is not current
-    assert store.cached("q", "d#1", "judge-a", "p1", sha) is None
+    store.add_many([_s(judge="judge-b")])  # judged since by another judge: judge-b's is current
+    assert store.get("q", "d#1").judge == "judge-b"
+    assert store.cached("q", "d#1", "judge-a", "p1", sha) == _s()  # judge-a's earlier one is still found
+    assert SuggestionStore.load(tmp_path / "suggestions.jsonl").cached("q", "d#1", "judge-a", "p1", sha) == _s()
+    store.add_many([_s(judge="judge-b", text="passage, edited")])
+    assert store.cached("q", "d#1", "judge-b", "p1", sha) is not None  # the earlier text's judgment is kept too
 
 
 def test_two_writers_on_one_file_see_each_other_and_lose_nothing(tmp_path):

@@ -165,3 +165,28 @@ async def test_a_corrupt_suggestions_file_is_reported_and_left_as_it_is(make_app
         assert any("suggestions.jsonl" in m and "not shown" in m and ":2" in m for m in messages), messages
         assert app.workspace.suggestions.read_only
     assert bad.read_bytes() == data
+
+
+async def test_suggestions_another_process_wrote_show_once_the_query_set_opens(make_app, tiny_model_dir, workspace_dir):
+    from rerank_tui.session.judge_pool import suggestion_of
+    from rerank_tui.session.suggestions import SuggestionStore, suggestions_path
+
+    app, built = await judged_app(make_app, tiny_model_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        query = "DataLoader workers"
+        app.workspace.queries.add(QUERIES)
+        app.query_one("#query").value = query
+        await settle(app, pilot)
+        hit = app.index.index.search(query, 1)[0]
+        bm25 = table(app, "bm25")
+        assert bm25.cell_parts(bm25.hits[hit.passage.id], app.label_of)["lbl"].plain == "·"
+        judge = app.get_judge()
+        other = SuggestionStore.load(suggestions_path(workspace_dir))  # `rerank-tui judge` in another terminal
+        other.add_many([suggestion_of(query, hit.passage.id, hit.passage.text, judge.judge(query, [hit.passage.text])[0],
+                                      judge.identity, judge.prompt.sha1)])
+        await pilot.press("ctrl+e")
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert bm25.cell_parts(bm25.hits[hit.passage.id], app.label_of)["lbl"].plain.endswith("?")

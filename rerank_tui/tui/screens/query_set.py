@@ -184,6 +184,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
     @work(thread=True, exclusive=True, group="qs-rank", exit_on_error=False, name="qs-rank")
     def rank_set(self) -> None:
         worker = get_current_worker()
+        self._take_other_writers()
         reranker = self.reranker if self.reranker_state == "ready" else None
         batch: list[QueryRun] = []
         last = told = time.perf_counter()
@@ -316,6 +317,23 @@ class QuerySetScreen(Screen[OpenQuery | None]):
             self.app.call_from_thread(self._judged, None)
             return
         self.app.call_from_thread(self._judged, stats)
+
+    def _take_other_writers(self) -> None:
+        """Suggestions another process appended (`rerank-tui judge` in another terminal) since
+        they were read: the rows and the panes count them (from a worker thread)."""
+        from rerank_tui.session.store import WorkspaceFileError
+
+        store = self.workspace.loaded_suggestions
+        if store is None or store.read_only:
+            return
+        try:
+            new = store.refresh()
+        except WorkspaceFileError as exc:
+            self.app.call_from_thread(self.app.notify, f"{exc}: the judge's suggestions are read-only now", severity="error")
+            return
+        refresh = getattr(self.app, "_labels_changed", None)
+        if new and refresh is not None:
+            self.app.call_from_thread(refresh, None)
 
     def _warn_if_circular(self, judge) -> bool:
         from rerank_tui.judge.base import same_checkpoint

@@ -443,6 +443,18 @@ def _attempts(tries: int) -> str:
     return f"{tries} {'try' if tries == 1 else 'tries'}"
 
 
+NOT_A_MODEL_LIST = "answered something that is not an OpenAI-style model list"
+
+
+def first_model_id(data) -> str | None:
+    """The first model id of an OpenAI-style `/v1/models` answer (parsed JSON), or None when
+    it is not one: each backend then raises its own error, with `NOT_A_MODEL_LIST`."""
+    try:
+        return str(data["data"][0]["id"])
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
 def error_message(answer: Answer) -> str | None:
     """The message of an OpenAI-style (or TEI-style) error body, if it is one."""
     try:

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from rerank_tui.http_deadline import Answer, DeadlineClient, error_message, snippet
+from rerank_tui.http_deadline import NOT_A_MODEL_LIST, Answer, DeadlineClient, error_message, first_model_id, snippet
 
 from .base import DEFAULT_QUERY_INSTRUCTION, INSTRUCT, PROMPT, QUERY_STYLES, BaseEmbedder, instruct_task
 from .errors import EmbedServerError
@@ -148,13 +148,10 @@ class HttpEmbedder(BaseEmbedder):
     def _served_model(self) -> str:
         url = f"{self.base_url}/v1/models"
         data = self._json(self._http.request("GET", url), url)
-        try:
-            return str(data["data"][0]["id"])
-        except (KeyError, IndexError, TypeError):
-            raise EmbedServerError(
-                f"{url} answered something that is not an OpenAI-style model list",
-                "pass the served model's name as the embedding model, or " + _SERVER_HINT,
-            ) from None
+        model = first_model_id(data)
+        if model is None:
+            raise EmbedServerError(f"{url} {NOT_A_MODEL_LIST}", "pass the served model's name as the embedding model, or " + _SERVER_HINT)
+        return model
 
     def _json(self, answer: Answer, url: str) -> Any:  # parsed JSON: read under try/except
         status = answer.status_code

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from rerank_tui.http_deadline import Answer, CABundleError, DeadlineClient, error_message, snippet
+from rerank_tui.http_deadline import NOT_A_MODEL_LIST, Answer, CABundleError, DeadlineClient, error_message, first_model_id, snippet
 from rerank_tui.rerank.base import _POLL_S
 from rerank_tui.rerank.errors import RerankCancelled
 from rerank_tui.rerank.http_backend import _normalised
@@ -128,10 +128,10 @@ class HttpJudge(BaseJudge):
     def _served_model(self) -> str:
         url = f"{self.base_url}/v1/models"
         data = self._json(self._http.request("GET", url), url)
-        try:
-            return str(data["data"][0]["id"])
-        except (KeyError, IndexError, TypeError):
-            raise JudgeServerError(f"{url} answered something that is not an OpenAI-style model list", "pass the served model's name; " + _HINT) from None
+        model = first_model_id(data)
+        if model is None:
+            raise JudgeServerError(f"{url} {NOT_A_MODEL_LIST}", "pass the served model's name; " + _HINT)
+        return model
 
     def _completions(self, messages: list[str]) -> list[GradeDistribution | None]:
         payload = {

@@ -56,7 +56,7 @@ from typing import Any
 
 import httpx
 
-from rerank_tui.http_deadline import Answer, CABundleError, DeadlineClient, error_message, snippet
+from rerank_tui.http_deadline import NOT_A_MODEL_LIST, Answer, CABundleError, DeadlineClient, error_message, first_model_id, snippet
 
 from .base import _POLL_S, BaseReranker, Call
 from .errors import RerankCancelled, RerankServerError
@@ -223,13 +223,10 @@ class HttpReranker(BaseReranker):
             if info is not None:
                 return info
         data = self._json(answer, url)
-        try:
-            return str(data["data"][0]["id"])
-        except (KeyError, IndexError, TypeError):
-            raise RerankServerError(
-                f"{url} answered something that is not an OpenAI-style model list",
-                "pass the served model's name as --model; " + _SERVER_HINT,
-            ) from None
+        model = first_model_id(data)
+        if model is None:
+            raise RerankServerError(f"{url} {NOT_A_MODEL_LIST}", "pass the served model's name as --model; " + _SERVER_HINT)
+        return model
 
     def _tei_info(self) -> str | None:
         """TEI's `/info` → its model id (and the TEI wire shape from now on), or None."""

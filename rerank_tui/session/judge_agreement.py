@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rerank_tui.session.agreement import PairAgreement, SystemAgreement, judge_grades, pair_agreement, system_agreement
+from rerank_tui.session.agreement import MIN_SYSTEMS, PairAgreement, SystemAgreement, judge_grades, pair_agreement, system_agreement
 from rerank_tui.session.label_sources import HUMAN, source_of
 from rerank_tui.session.labels import LabelStore
 from rerank_tui.session.query_set import query_id
 from rerank_tui.session.snapshots import list_snapshots, load_snapshot
 from rerank_tui.session.store import WorkspaceFileError
 from rerank_tui.session.suggestions import SuggestionStore
-
-MIN_SYSTEMS = 3
-
 
 def human_grades(labels: LabelStore) -> dict[str, dict[str, int]]:
     """query text → doc → grade of the labels people gave (accepted suggestions left out)."""

@@ -38,7 +38,7 @@ from rerank_tui.rerank.base import Reranker, RerankStats
 from rerank_tui.rerank.errors import RerankCancelled, RerankerError
 from rerank_tui.safe_text import one_line
 from rerank_tui.session.corpus_watch import describe_refresh
-from rerank_tui.session.label_sources import MetricLabels
+from rerank_tui.session.label_sources import SUGGESTED, MetricLabels, source_of
 from rerank_tui.session.labels import Label, Saved
 from rerank_tui.session.query_metrics import query_metrics
 from rerank_tui.session.judging import judging_pool, next_unjudged, unjudged
@@ -62,6 +62,7 @@ from rerank_tui.tui.messages import (
     RerankerLoaded,
     RerankWaiting,
     RunReady,
+    SuggestionsChanged,
 )
 from rerank_tui.tui.screens.dialogs import NamePrompt, Picker
 from rerank_tui.tui.screens.passage import PassageScreen
@@ -217,14 +218,16 @@ class RerankApp(App[None]):
         """suggestions.jsonl off the UI thread (0.6 s at 100k judgments): the panes show `2?`
         once it is read."""
         store = self.workspace.suggestions
-        self.call_from_thread(self._suggestions_loaded, store)
-
-    def _suggestions_loaded(self, store) -> None:
         if store.read_only:
             problem = next((p for p in self.workspace.problems if str(store.path) in str(p)), None)
-            self.notify(f"{problem or store.path}: the judge's suggestions are not shown (fix or move the file)", severity="error", timeout=10)
+            self.call_from_thread(self.notify, f"{problem or store.path}: the judge's suggestions are not shown (fix or move the file)",
+                                  severity="error", timeout=10)
         if len(store):
-            self._labels_changed(None)
+            self.post_message(SuggestionsChanged())
+
+    @on(SuggestionsChanged)
+    def _suggestions_changed(self, event: SuggestionsChanged) -> None:
+        self._labels_changed(None)
 
     def on_unmount(self) -> None:
         self.workspace.labels.on_saved = None
@@ -961,25 +964,25 @@ class RerankApp(App[None]):
         self.notify(f"metrics now on {self.metric_labels.text.removeprefix('labels: ')}")
         self._labels_changed(None)
 
-    def counted_labels(self):
-        """Every query's labels as the metrics count them in the current mode (f4)."""
+    def counted_labels(self, only: str | None = None):
+        """Every query's labels (with `only`, that query's) as the metrics count them in the
+        current mode (f4): query text → doc → label."""
         from rerank_tui.session.label_sources import labels_for_metrics
 
+        labels = self.workspace.labels
+        queries = labels.queries if only is None else {only: labels.for_query(only)}
         suggestions = self.workspace.suggestions if self.metric_labels is MetricLabels.ALL else None
-        return labels_for_metrics(self.workspace.labels.queries, suggestions, self.metric_labels, self.workspace.labels.scale)
+        return labels_for_metrics(queries, suggestions, self.metric_labels, labels.scale)
 
     def metric_label_view(self, query: str) -> dict:
-        """The labels of `query` that the metrics count, in the current mode (label_sources)."""
-        from rerank_tui.session.label_sources import labels_for_metrics
-
-        own = {query: self.workspace.labels.for_query(query)}
-        suggestions = self.workspace.suggestions if self.metric_labels.value == "all" else None
-        if suggestions is not None:
+        """The labels of `query` that the metrics count; a suggestion for another text of a
+        shown passage than the one it judged is left out, as the panes leave it out."""
+        view = self.counted_labels(only=query).get(query, {})
+        if self.metric_labels is MetricLabels.ALL:
             texts = {h.passage.id: h.passage.text for h in self.search.hits}
-            view = labels_for_metrics(own, suggestions, self.metric_labels, self.workspace.labels.scale).get(query, {})
-            # a suggestion stands in only for the text it judged
-            return {doc: label for doc, label in view.items() if doc not in texts or not label.is_stale(texts[doc])}
-        return labels_for_metrics(own, None, self.metric_labels).get(query, {})
+            view = {doc: label for doc, label in view.items()
+                    if source_of(label) != SUGGESTED or doc not in texts or not label.is_stale(texts[doc])}
+        return view
 
     def _pool(self):
         """The judging pool of the screen's query: both lists' top 10, in turns."""
@@ -1159,6 +1162,7 @@ class RerankApp(App[None]):
             recall=None if self.index is None else self._query_set_recall(),
             recall_name=self.recall.short() if self.recall.ready() else "BM25",
             metric_labels=lambda: self.metric_labels,
+            counted_labels=self.counted_labels,
             get_judge=None if self.options.make_judge is None else self.get_judge,
         )
         self.push_screen(screen, self.open_query)

@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from rerank_tui.recall.store import OpenedIndex
 
 
+class SuggestionsChanged(Message):
+    """The judge's suggestions changed (read, judged, or appended by another process): the
+    panes and metrics show them again."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SuggestionsChanged)
+
+
 class IndexProgress(Message):
     """How far opening (or building) the index has come: "opening 300/1200"."""
 

@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from rerank_tui.recall.hit import Hit
 from rerank_tui.rerank.errors import RerankCancelled
 from rerank_tui.safe_text import one_line
-from rerank_tui.session.label_sources import MetricLabels, labels_for_metrics
+from rerank_tui.session.label_sources import MetricLabels
 from rerank_tui.session.query_set_scores import (
     ROW_METRIC,
     SORTS,
@@ -43,6 +43,7 @@ from rerank_tui.session.query_set_scores import (
 )
 from rerank_tui.session.ranking import RerankedHit
 from rerank_tui.tui.bindings import QUERY_SET_BINDINGS
+from rerank_tui.tui.messages import SuggestionsChanged
 from rerank_tui.tui.widgets.ranked_list import RankedList
 from rerank_tui.tui.widgets.results import append_part
 
@@ -98,6 +99,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         recall=None,
         recall_name: str = "BM25",
         metric_labels=None,
+        counted_labels=None,
         get_judge=None,
     ) -> None:
         super().__init__()
@@ -113,6 +115,8 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         self.query_set = workspace.query_set()
         # () -> the MetricLabels mode (the app's: f4 switches it on every screen)
         self.metric_labels = metric_labels or (lambda: MetricLabels.HUMAN)
+        # () -> query text → doc → label, as the metrics count them in that mode (the app's counted_labels)
+        self.counted_labels = counted_labels or (lambda: workspace.labels.queries)
         self.get_judge = get_judge  # () -> the LLM judge, built on first use (None: no judge configured)
         self._judging: Worker | None = None
         self.runs: dict[str, QueryRun] = {}
@@ -331,9 +335,8 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         except WorkspaceFileError as exc:
             self.app.call_from_thread(self.app.notify, f"{exc}: the judge's suggestions are read-only now", severity="error")
             return
-        refresh = getattr(self.app, "_labels_changed", None)
-        if new and refresh is not None:
-            self.app.call_from_thread(refresh, None)
+        if new:
+            self.app.post_message(SuggestionsChanged())
 
     def _warn_if_circular(self, judge) -> bool:
         from rerank_tui.judge.base import same_checkpoint
@@ -352,9 +355,7 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         else:
             self._status(f"judged · {stats.summary()} · a accepts a suggestion, A all of a query · f4 counts them in the metrics")
         self._refresh()
-        refresh = getattr(self.app, "_labels_changed", None)
-        if refresh is not None:
-            refresh(None)  # the panes show the new suggestions (2?)
+        self.app.post_message(SuggestionsChanged())  # the panes show the new suggestions (2?)
 
     def action_agreement(self) -> None:
         self._status("computing the agreement of people and the judge…")
@@ -402,12 +403,6 @@ class QuerySetScreen(Screen[OpenQuery | None]):
         for row in rows:  # rows of this batch are fresh; the others may just have stopped waiting
             row.pending = row.entry.id in self.pending or row.entry.id in self.other_pending
         self.scored = Scored(rows, means_of(rows))
-
-    def counted_labels(self):
-        """query text → doc → label, as the metrics count them (human only by default)."""
-        mode = self.metric_labels()
-        suggestions = self.workspace.suggestions if mode is MetricLabels.ALL else None
-        return labels_for_metrics(self.workspace.labels.queries, suggestions, mode, self.workspace.labels.scale)
 
     def refresh_labels(self) -> None:
         """Labels or the metrics' mode changed on another screen or by a key (the app calls this)."""
